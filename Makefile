@@ -1,0 +1,43 @@
+# pi2mqtt — every target sets up what it needs (virtual environment, install).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+MPY_DIR := tests/micropython
+MPY_STAMP := $(MPY_DIR)/node_modules/.installed
+
+.PHONY: all demo test lint typecheck unit bench install clean micropython
+
+all: test
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+# Real MicroPython (WebAssembly build) on the machine's Node.js, for the firmware tests.
+$(MPY_STAMP): $(MPY_DIR)/package.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd $(MPY_DIR) && npm install --no-audit --no-fund --silent && touch node_modules/.installed; \
+	else echo "npm not found: MicroPython tests will skip"; fi
+
+micropython: $(MPY_STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/pi2mqtt demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check device hwsim firmware tests bench
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+test: $(STAMP) micropython lint typecheck
+	$(VENV)/bin/pytest -q
+
+bench: $(STAMP) micropython
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) $(MPY_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache
