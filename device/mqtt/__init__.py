@@ -1,1 +1,1 @@
-"""mqtt package."""
+"""MQTT: topic names and payloads (pure), and the paho-mqtt adapter."""

@@ -1,0 +1,195 @@
+"""The `pi2mqtt` command line: run, check, demo, watch.
+
+Every failure a user can cause (bad config, missing file, unreachable broker
+on `watch`) ends with one clear message and an exit status — never a traceback.
+Exit status 2 means "your input is wrong" (bad config or arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from device import __version__
+from device.config import Config, ConfigError, load_config
+from device.config.model import CpuTemperatureConfig
+from device.errors import Pi2MqttError
+
+log = logging.getLogger("pi2mqtt")
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+DEFAULT_CONFIG = Path("/etc/pi2mqtt/pi2mqtt.toml")
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEMO_CONFIG = REPO_ROOT / "examples" / "demo.toml"
+
+
+def default_config_path() -> Path:
+    """$CONFIGURATION_DIRECTORY/pi2mqtt.toml under systemd, else /etc/pi2mqtt/pi2mqtt.toml."""
+    conf_dir = os.environ.get("CONFIGURATION_DIRECTORY")
+    if conf_dir:
+        return Path(conf_dir.split(":")[0]) / "pi2mqtt.toml"
+    return DEFAULT_CONFIG
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pi2mqtt", description="Sensors and an FM tuner on a Raspberry Pi, over MQTT.")
+    p.add_argument("--version", action="version", version=f"pi2mqtt {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    run = sub.add_parser("run", help="run the daemon")
+    run.add_argument("--config", type=Path, help=f"config file (default {DEFAULT_CONFIG})")
+    run.add_argument("--broker", metavar="URL", help="broker URL, overrides mqtt.url (mqtt://host:port, mqtts://…)")
+    run.add_argument("--sim", action="store_true", help="put every device on the hardware simulator (hwsim)")
+    run.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="overrides log.level")
+
+    check = sub.add_parser("check", help="validate a config file and exit (0 ok, 2 invalid)")
+    check.add_argument("--config", type=Path, help=f"config file (default {DEFAULT_CONFIG})")
+
+    demo = sub.add_parser("demo", help="everything on this machine: broker, simulated devices, live view")
+    demo.add_argument("--broker", metavar="URL", help="use this broker instead of starting one")
+    demo.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long and print a summary")
+    demo.add_argument("--config", type=Path, help="demo config (default examples/demo.toml)")
+    demo.add_argument("--plain", action="store_true", help="plain lines instead of the live view")
+
+    watch = sub.add_parser("watch", help="live view of every pi2mqtt device on a broker")
+    watch.add_argument("--broker", metavar="URL", default="mqtt://localhost:1883", help="broker URL")
+    watch.add_argument("--prefix", default="pi2mqtt", help="topic prefix (default pi2mqtt)")
+    watch.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
+    watch.add_argument("--plain", action="store_true", help="plain lines instead of the live view")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return cmd_check(args)
+        if args.command == "run":
+            return cmd_run(args)
+        if args.command == "demo":
+            from device.demo import run_demo
+
+            return run_demo(args)
+        if args.command == "watch":
+            from device.view import watch
+
+            return watch(args.broker, prefix=args.prefix, duration=args.duration, plain=args.plain or None)
+    except ConfigError as e:
+        for line in e.problems:
+            print(line, file=sys.stderr)
+        return EXIT_USAGE
+    except Pi2MqttError as e:
+        print(f"pi2mqtt: {e}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return EXIT_OK
+    return EXIT_USAGE
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    path = args.config or default_config_path()
+    cfg = load_config(path)
+    print(f"{path}: ok — device {cfg.device.id!r}, {len(cfg.entities())} entities, broker {cfg.mqtt.url}")
+    return EXIT_OK
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("pi2mqtt.paho").setLevel(logging.WARNING if level != "debug" else logging.DEBUG)
+
+
+def sim_environment(cfg: Config, config_path: Path, sim_dir: Path, *, auto: bool = False,
+                    speed: float | None = None) -> Config:
+    """Point the environment and the simulated paths at hwsim; return the adjusted config.
+
+    This is the whole of `--sim`: the pin factory is chosen by name and hwsim
+    learns the wiring from the same config file. The daemon code is unchanged.
+    """
+    sim_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["GPIOZERO_PIN_FACTORY"] = "hwsim"
+    os.environ["HWSIM_CONFIG"] = str(config_path)
+    os.environ["HWSIM_ID"] = cfg.device.id
+    os.environ["HWSIM_BROKER"] = cfg.mqtt.url
+    os.environ["HWSIM_DIR"] = str(sim_dir)
+    if auto:
+        os.environ["HWSIM_AUTO"] = "1"
+    if speed is not None:
+        os.environ["HWSIM_SPEED"] = str(speed)
+    cpu = [c.model_copy(update={"sensor_file": sim_dir / "cpu_temp"}) for c in cfg.cpu_temperature]
+    gpio = cfg.gpio.model_copy(update={"pin_factory": "hwsim"})
+    assert all(isinstance(c, CpuTemperatureConfig) for c in cpu)
+    return cfg.model_copy(update={"cpu_temperature": cpu, "gpio": gpio})
+
+
+def read_password(cfg: Config) -> str | None:
+    m = cfg.mqtt
+    if m.password is not None:
+        return m.password
+    if m.password_file is None:
+        return None
+    from device.credentials import read_secret
+
+    return read_secret(m.password_file)
+
+
+def start_daemon(cfg: Config, state_dir: Path) -> Any:
+    """Pick the pin factory, build and start the daemon; returns it running."""
+    from device import outbox as outbox_mod
+    from device.daemon import Daemon
+    from device.gpio import load_pin_factory
+
+    factory = load_pin_factory(cfg.gpio.pin_factory)
+    opener = getattr(outbox_mod, "open_outbox", None)
+    outbox = opener(state_dir) if opener else outbox_mod.MemoryOutbox()
+    daemon = Daemon(cfg, pin_factory=factory, state_dir=state_dir, outbox=outbox, password=read_password(cfg))
+    daemon.start()
+    return daemon
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from device.state import resolve_state_dir
+
+    path = args.config or default_config_path()
+    overrides: dict[str, Any] = {}
+    if args.broker:
+        overrides["mqtt.url"] = args.broker
+    cfg = load_config(path, overrides)
+    setup_logging(args.log_level or cfg.log.level)
+    state_dir = resolve_state_dir(cfg.device.state_dir)
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError([f"{path}: device.state_dir: cannot create {state_dir}: {e.strerror}"]) from None
+    if args.sim:
+        cfg = sim_environment(cfg, path.resolve(), state_dir / "hwsim")
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        log.info("received %s; stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    daemon = start_daemon(cfg, state_dir)
+    try:
+        daemon.run(stop)
+    finally:
+        daemon.stop()
+        from device.gpio import release_pin_factory
+
+        threading.Thread(target=release_pin_factory, daemon=True).start()
+    return EXIT_OK

@@ -1,0 +1,117 @@
+"""The one lifecycle every component shares: open, poll or react, describe, close.
+
+A component wraps one physical device (one entity). Polled components return a
+value from `read()` — which may block or raise; the daemon runs it with a
+timeout on the component's own thread. Event components push values through
+the `emit` callback they get in `start()`. Output components take commands in
+`apply()`, which validates *before* touching the hardware and raises
+`CommandError` for anything it refuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from gpiozero import Factory
+
+from device.config.model import Entity
+
+Emit = Callable[[object], None]
+
+
+@dataclass(frozen=True, slots=True)
+class EntityInfo:
+    """What discovery and the docs need to know about an entity."""
+
+    name: str
+    kind: str
+    platform: str  # sensor, binary_sensor, switch, light, ...
+    unit: str | None = None
+    device_class: str | None = None
+    controllable: bool = False
+    friendly_name: str | None = None
+
+
+class Component:
+    """Base class: one device, one entity."""
+
+    kind: ClassVar[str] = ""
+    platform: ClassVar[str] = "sensor"
+    unit: ClassVar[str | None] = None
+    device_class: ClassVar[str | None] = None
+
+    def __init__(self, cfg: Entity, pin_factory: Factory | None = None) -> None:
+        self.cfg = cfg
+        self.pin_factory = pin_factory
+
+    @property
+    def name(self) -> str:
+        return self.cfg.name
+
+    def open(self) -> None:
+        """Create the underlying gpiozero device(s); may raise DeviceError."""
+
+    def close(self) -> None:
+        """Release the device; must not raise."""
+
+    def describe(self) -> EntityInfo:
+        return EntityInfo(
+            name=self.name,
+            kind=self.kind,
+            platform=self.platform,
+            unit=self.unit_of_measurement(),
+            device_class=self.device_class,
+            controllable=isinstance(self, OutputComponent),
+            friendly_name=self.cfg.friendly_name,
+        )
+
+    def unit_of_measurement(self) -> str | None:
+        return self.unit
+
+    def __enter__(self) -> Component:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class PolledComponent(Component):
+    """A device read on a schedule."""
+
+    def read(self) -> Any:
+        raise NotImplementedError
+
+
+class EventComponent(Component):
+    """A device that reports changes as they happen."""
+
+    def start(self, emit: Emit) -> None:
+        raise NotImplementedError
+
+    def current(self) -> Any:
+        """The present value (published once at start)."""
+        raise NotImplementedError
+
+
+class OutputComponent(Component):
+    """A device the daemon drives on command."""
+
+    def apply(self, value: Any) -> Any:
+        """Validate then apply a command value; return the new state. Raises CommandError."""
+        raise NotImplementedError
+
+    def state(self) -> Any:
+        raise NotImplementedError
+
+
+def close_quietly(dev: Any) -> None:
+    """Close a gpiozero device, ignoring errors (used on shutdown paths)."""
+    if dev is None:
+        return
+    try:
+        dev.close()
+    except Exception:
+        pass

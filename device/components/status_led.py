@@ -1,0 +1,57 @@
+"""The status LED: its pattern shows the daemon's state at a glance.
+
+    connected, all entities healthy   steady on
+    connected, an entity failing      slow blink (1 s on, 1 s off)
+    connecting / reconnecting         fast blink (0.1 s on, 0.1 s off)
+    broker refused us / TLS error     short flash once a second (0.05 s on)
+    stopped                           off
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gpiozero import LED
+
+from device.components.base import close_quietly
+from device.config.model import StatusLedConfig
+
+PATTERNS: dict[str, tuple[float, float] | bool] = {
+    "ok": True,
+    "degraded": (1.0, 1.0),
+    "connecting": (0.1, 0.1),
+    "reconnecting": (0.1, 0.1),
+    "error": (0.05, 0.95),
+    "stopped": False,
+}
+
+
+class StatusLed:
+    """Shows one of PATTERNS on an LED."""
+
+    def __init__(self, cfg: StatusLedConfig, pin_factory: Any = None) -> None:
+        self.cfg = cfg
+        self.pin_factory = pin_factory
+        self._led: LED | None = None
+        self.pattern: str | None = None
+
+    def open(self) -> None:
+        self._led = LED(self.cfg.pin, active_high=self.cfg.active_high, pin_factory=self.pin_factory)
+
+    def show(self, pattern: str) -> None:
+        if self._led is None or pattern == self.pattern:
+            return
+        self.pattern = pattern
+        p = PATTERNS[pattern]
+        if p is True:
+            self._led.on()
+        elif p is False:
+            self._led.off()
+        else:
+            assert isinstance(p, tuple)
+            on, off = p
+            self._led.blink(on_time=on, off_time=off)
+
+    def close(self) -> None:
+        led, self._led = self._led, None
+        close_quietly(led)

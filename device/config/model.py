@@ -1,0 +1,304 @@
+"""The configuration file's shape: one pydantic model per section and per device kind.
+
+Shared fragments (`Entity`, `Polled`, `Binary`) play the role of ESPHome's
+`sensor_schema`/`polling_component_schema`: every device model is built from them.
+Every model forbids unknown keys; `device.config.load` turns pydantic's errors
+into `FILE: key.path: message` lines with "did you mean" hints.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from device.config.durations import Duration
+
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+BcmPin = Annotated[int, Field(ge=0, le=27, description="BCM GPIO number")]
+
+
+def default_device_id() -> str:
+    """The hostname, lower-cased, with anything but [a-z0-9_-] replaced by `_`."""
+    host = socket.gethostname().split(".")[0].lower() or "pi2mqtt"
+    return re.sub(r"[^a-z0-9_-]", "_", host)
+
+
+class Section(BaseModel):
+    """Base of every config model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# -- top-level sections ----------------------------------------------------------
+
+
+class DeviceSection(Section):
+    id: str = Field(default_factory=default_device_id)
+    name: str | None = None
+    state_dir: Path | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not NAME_RE.match(v):
+            raise ValueError("use 1-64 characters from a-z, 0-9, _ and -, starting with a letter or digit")
+        return v
+
+
+class TlsSection(Section):
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    insecure: bool = False
+
+    @model_validator(mode="after")
+    def _pair(self) -> TlsSection:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together (client certificate and its key)")
+        return self
+
+
+class MqttSection(Section):
+    url: str = "mqtt://localhost:1883"
+    username: str | None = None
+    password: str | None = None
+    password_file: Path | None = None
+    client_id: str | None = None
+    keepalive: Duration = 60.0
+    protocol: Literal["3.1.1", "5"] = "3.1.1"
+    qos: Literal[0, 1, 2] = 1
+    retain: bool = True
+    prefix: str = "pi2mqtt"
+    clean_session: bool = True
+    tls: TlsSection = TlsSection()
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        parts = urlsplit(v)
+        if parts.scheme not in ("mqtt", "mqtts"):
+            raise ValueError(f"{v!r}: the URL must start with mqtt:// or mqtts://")
+        if not parts.hostname:
+            raise ValueError(f"{v!r}: the URL has no host")
+        try:
+            parts.port  # noqa: B018 - raises on a bad port
+        except ValueError:
+            raise ValueError(f"{v!r}: the port is not a number from 1 to 65535") from None
+        return v
+
+    @field_validator("keepalive")
+    @classmethod
+    def _keepalive(cls, v: float) -> float:
+        if not 5 <= v <= 65535:
+            raise ValueError("keepalive must be between 5s and 65535s")
+        return v
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, v: str) -> str:
+        if not v or any(c in v for c in "+#") or v.startswith("/") or v.endswith("/"):
+            raise ValueError("a topic prefix without +, # or leading/trailing /")
+        return v
+
+    @model_validator(mode="after")
+    def _password(self) -> MqttSection:
+        if self.password is not None and self.password_file is not None:
+            raise ValueError("give password or password_file, not both")
+        return self
+
+
+class GpioSection(Section):
+    pin_factory: str | None = None
+
+
+class LogSection(Section):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class DiagnosticsSection(Section):
+    interval: Duration = 60.0
+
+
+# -- shared fragments --------------------------------------------------------------
+
+
+class Entity(Section):
+    """Every device: its entity name (the topic segment) and an optional display name."""
+
+    name: str
+    friendly_name: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not NAME_RE.match(v):
+            raise ValueError("use 1-64 characters from a-z, 0-9, _ and -, starting with a letter or digit")
+        return v
+
+
+class Polled(Entity):
+    """A device read on a schedule: interval, optional deadband and heartbeat, read timeout."""
+
+    interval: Duration = 10.0
+    deadband: float | None = Field(default=None, ge=0)
+    heartbeat: Duration | None = None
+    timeout: Duration = 2.0
+
+    @field_validator("interval")
+    @classmethod
+    def _interval(cls, v: float) -> float:
+        if v < 0.01:
+            raise ValueError("interval must be at least 10ms")
+        return v
+
+    @model_validator(mode="after")
+    def _heartbeat(self) -> Polled:
+        if self.heartbeat is not None and self.heartbeat < self.interval:
+            raise ValueError("heartbeat must be at least the interval")
+        return self
+
+
+class Binary(Entity):
+    pin: BcmPin
+    debounce: Duration = 0.02
+
+
+# -- device kinds ------------------------------------------------------------------
+
+
+class ButtonConfig(Binary):
+    pull_up: bool = True
+
+
+class DoorConfig(Binary):
+    pull_up: bool = True
+    debounce: Duration = 0.05
+
+
+class MotionConfig(Binary):
+    debounce: Duration = 0.0
+
+
+class LightConfig(Polled):
+    pin: BcmPin
+    charge_time_limit: Duration = 0.01
+    interval: Duration = 1.0
+
+
+class DistanceConfig(Polled):
+    echo: BcmPin
+    trigger: BcmPin
+    max_distance: float = Field(default=2.0, gt=0, le=10)
+    interval: Duration = 1.0
+
+
+class Mcp3008Config(Polled):
+    channel: int = Field(ge=0, le=7)
+    select: Literal[0, 1] = 0
+    vref: float = Field(default=3.3, gt=0, le=5.5)
+    unit: str = "V"
+    scale: float = 1.0
+    offset: float = 0.0
+    interval: Duration = 1.0
+
+
+class CpuTemperatureConfig(Polled):
+    sensor_file: Path = Path("/sys/class/thermal/thermal_zone0/temp")
+    interval: Duration = 10.0
+
+
+class OutputConfig(Entity):
+    pin: BcmPin
+    active_high: bool = True
+    initial: bool = False
+
+
+class LedConfig(OutputConfig):
+    pass
+
+
+class RelayConfig(OutputConfig):
+    active_high: bool = False
+
+
+class PwmLedConfig(Entity):
+    pin: BcmPin
+    active_high: bool = True
+    initial: float = Field(default=0.0, ge=0, le=1)
+    frequency: int = Field(default=100, ge=1, le=10_000)
+
+
+class StatusLedConfig(Section):
+    pin: BcmPin
+    active_high: bool = True
+
+
+# Device kinds by their table name in the file; the order is the publishing order.
+DEVICE_KINDS: dict[str, type[Entity]] = {
+    "button": ButtonConfig,
+    "door": DoorConfig,
+    "motion": MotionConfig,
+    "light": LightConfig,
+    "distance": DistanceConfig,
+    "mcp3008": Mcp3008Config,
+    "cpu_temperature": CpuTemperatureConfig,
+    "led": LedConfig,
+    "pwm_led": PwmLedConfig,
+    "relay": RelayConfig,
+}
+
+
+class Config(Section):
+    """The whole file."""
+
+    device: DeviceSection = DeviceSection()
+    mqtt: MqttSection = MqttSection()
+    gpio: GpioSection = GpioSection()
+    log: LogSection = LogSection()
+    diagnostics: DiagnosticsSection = DiagnosticsSection()
+    status_led: StatusLedConfig | None = None
+    button: list[ButtonConfig] = []
+    door: list[DoorConfig] = []
+    motion: list[MotionConfig] = []
+    light: list[LightConfig] = []
+    distance: list[DistanceConfig] = []
+    mcp3008: list[Mcp3008Config] = []
+    cpu_temperature: list[CpuTemperatureConfig] = []
+    led: list[LedConfig] = []
+    pwm_led: list[PwmLedConfig] = []
+    relay: list[RelayConfig] = []
+
+    def entities(self) -> list[tuple[str, Entity]]:
+        """Every configured device as (kind, config), in a stable order."""
+        out: list[tuple[str, Entity]] = []
+        for kind in DEVICE_KINDS:
+            out.extend((kind, e) for e in getattr(self, kind))
+        return out
+
+    @model_validator(mode="after")
+    def _unique(self) -> Config:
+        names: dict[str, str] = {}
+        pins: dict[int, str] = {}
+        problems: list[str] = []
+        for kind, e in self.entities():
+            if e.name in names:
+                problems.append(f"entity name {e.name!r} is used by {names[e.name]} and {kind}")
+            names[e.name] = kind
+            for field in ("pin", "echo", "trigger"):
+                pin = getattr(e, field, None)
+                if pin is None:
+                    continue
+                where = f"{kind} {e.name!r}"
+                if pin in pins and pins[pin] != where:
+                    problems.append(f"GPIO{pin} is wired to both {pins[pin]} and {where}")
+                pins[pin] = where
+        if self.status_led is not None and self.status_led.pin in pins:
+            problems.append(f"GPIO{self.status_led.pin} is wired to both {pins[self.status_led.pin]} and the status LED")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self

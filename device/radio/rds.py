@@ -1,0 +1,517 @@
+"""RDS decoder: RDS groups (four 16-bit blocks with error counts) in, change events out.
+
+Theory of operation
+-------------------
+Sans-IO, like h11: ``RdsDecoder.feed(a, b, c, d, errors=...)`` takes one group as the
+tuner reported it and returns a list of value-object events (``PiChanged``,
+``PsChanged``, ``RadioTextChanged`` ...) describing what changed; ``state`` is a
+frozen snapshot of everything known; ``reset()`` forgets the station (call it on
+every retune).  Nothing here raises on the tuner's data: garbage is counted in
+``stats`` and ignored.
+
+Gating on block errors.  The chips grade each block 0 (no errors), 1 (1-2 bits
+corrected), 2 (3-5 corrected) or 3 (uncorrectable).  A block is *usable* when its
+grade is at most ``max_errors`` (default 1), or unknown (``None``: the RDA5807M
+grades only blocks A and B).  Block B says what the group is, so a group whose
+block B is unusable is dropped whole; blocks A, C and D are used where usable.
+Clock time is stricter: with ``strict_clock`` (default) blocks B, C and D must
+have grade 0 when the grade is known (all three carry bits of the time).
+
+Confirmation.  Every field is published only after it has been received
+consistently (see ``device.radio.rds_text``): PI, PTY, TP, TA, music/speech and
+each DI bit after two identical sightings in a row; PS when all four segments are
+confirmed (each seen twice, no mixing of an old and a new name); radiotext when
+every segment up to the end is confirmed; AF lists when two successive complete
+lists agree.  Clock time is published each time a group passes the gate and the
+sanity checks of ``device.radio.clock``.
+
+Station identity.  PI comes from block A (and block C of version-B groups).  Once a
+PI is confirmed, a group whose usable block A carries a different PI is ignored
+(another station or a corrupt block); if the new PI is itself confirmed, the
+decoder emits ``RdsCleared`` and starts over for the new station.
+
+Radiotext completeness.  Radiotext (2A: 64 characters in 16 segments of 4; 2B: 32
+in 16 of 2) is complete when (1) every segment up to and including the one holding
+0x0D (end of text) is confirmed, or (2) all 16 segments are confirmed, or (3) the
+station has cycled through segments 0..k at least three times without ever
+sending a segment above k, and 0..k are confirmed (stations that send short texts
+without 0x0D).  Trailing spaces are stripped.  A flip of the A/B flag, or a switch
+between 2A and 2B, clears the segments; the last published text stays until the
+new one is complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from device.radio import charset
+from device.radio.clock import ClockTime, decode_4a
+from device.radio.pty import pty_name
+from device.radio.rds_text import AfList, Confirmed, SegmentedText
+
+GROUP_0 = 0
+GROUP_2 = 2
+GROUP_4 = 4
+GROUP_15 = 15
+CR: Final = 0x0D
+RT_WRAPS_FOR_SHORT_TEXT: Final = 3
+_RT_ALLOWED_CONTROLS: Final = frozenset((0x0A, 0x0B, 0x0D, 0x1F))
+
+
+# --- events -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PiChanged:
+    """A new programme identification code was confirmed."""
+
+    pi: int
+
+    @property
+    def hex(self) -> str:
+        """The PI as four upper-case hex digits, e.g. "D3C2"."""
+        return f"{self.pi:04X}"
+
+
+@dataclass(frozen=True)
+class PsChanged:
+    """A complete, confirmed programme-service name (always 8 characters)."""
+
+    ps: str
+
+
+@dataclass(frozen=True)
+class RadioTextChanged:
+    """A complete, confirmed radiotext (trailing spaces stripped)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class PtyChanged:
+    """A new programme type; `name` from the RDS or the RBDS table."""
+
+    pty: int
+    name: str
+
+
+@dataclass(frozen=True)
+class TrafficChanged:
+    """Traffic programme (TP) or traffic announcement (TA) changed; TA None until known."""
+
+    tp: bool
+    ta: bool | None
+
+
+@dataclass(frozen=True)
+class MusicSpeechChanged:
+    """The music/speech switch changed (True = music)."""
+
+    music: bool
+
+
+@dataclass(frozen=True)
+class DecoderInfo:
+    """The four decoder-identification bits (DI), segment 0 first."""
+
+    dynamic_pty: bool
+    compressed: bool
+    artificial_head: bool
+    stereo: bool
+
+    @property
+    def bits(self) -> int:
+        """DI as the 4-bit number d3..d0 (d3 = dynamic PTY, d0 = stereo)."""
+        return (
+            self.dynamic_pty << 3 | self.compressed << 2 | self.artificial_head << 1 | self.stereo
+        )
+
+
+@dataclass(frozen=True)
+class DecoderInfoChanged:
+    """All four DI bits are known and their value changed."""
+
+    info: DecoderInfo
+
+
+@dataclass(frozen=True)
+class AfListChanged:
+    """A confirmed alternative-frequency list (kHz, ascending)."""
+
+    frequencies_khz: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ClockTimeReceived:
+    """A clock-time group (4A) passed the checks."""
+
+    clock: ClockTime
+
+
+@dataclass(frozen=True)
+class RdsCleared:
+    """Everything known was dropped; `reason` says why ("pi_changed")."""
+
+    reason: str
+
+
+RdsChange = (
+    PiChanged
+    | PsChanged
+    | RadioTextChanged
+    | PtyChanged
+    | TrafficChanged
+    | MusicSpeechChanged
+    | DecoderInfoChanged
+    | AfListChanged
+    | ClockTimeReceived
+    | RdsCleared
+)
+
+
+# --- snapshots ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RdsState:
+    """Everything the decoder knows about the current station (None = not yet known)."""
+
+    pi: int | None = None
+    ps: str | None = None
+    radiotext: str | None = None
+    pty: int | None = None
+    pty_name: str | None = None
+    tp: bool | None = None
+    ta: bool | None = None
+    music: bool | None = None
+    di: DecoderInfo | None = None
+    af_khz: tuple[int, ...] = ()
+    clock: ClockTime | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready dict (PI as hex text, clock as local ISO-8601 time)."""
+        return {
+            "pi": None if self.pi is None else f"{self.pi:04X}",
+            "ps": self.ps,
+            "radiotext": self.radiotext,
+            "pty": self.pty,
+            "pty_name": self.pty_name,
+            "tp": self.tp,
+            "ta": self.ta,
+            "music": self.music,
+            "di": None if self.di is None else self.di.bits,
+            "af_mhz": [k / 1000 for k in self.af_khz],
+            "clock": None if self.clock is None else self.clock.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class RdsStats:
+    """Counters since the decoder was made (not cleared by reset())."""
+
+    groups: int = 0
+    groups_used: int = 0
+    groups_bad_b: int = 0
+    groups_other_pi: int = 0
+    blocks_unusable: int = 0
+    segments_rejected: int = 0
+    clock_rejected: int = 0
+
+
+@dataclass
+class _Counters:
+    values: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RdsStats().__dict__, 0))
+
+    def bump(self, name: str) -> None:
+        self.values[name] += 1
+
+
+# --- the decoder --------------------------------------------------------------------
+
+
+def _blocks_pair(word: int) -> bytes:
+    return bytes(((word >> 8) & 0xFF, word & 0xFF))
+
+
+class RdsDecoder:
+    """Turns RDS groups into change events; see the module docstring."""
+
+    def __init__(
+        self,
+        rbds: bool = False,
+        *,
+        max_errors: int = 1,
+        strict_clock: bool = True,
+        ps_confirmations: int = 2,
+        rt_confirmations: int = 2,
+    ) -> None:
+        self.rbds = rbds
+        self.max_errors = max_errors
+        self.strict_clock = strict_clock
+        self._counters = _Counters()
+        self._ps = SegmentedText(4, 2, ps_confirmations)
+        self._rt_a = SegmentedText(16, 4, rt_confirmations)
+        self._rt_b = SegmentedText(16, 2, rt_confirmations)
+        self._af = AfList()
+        self._pi = Confirmed[int](2)
+        self._pty = Confirmed[int](2)
+        self._tp = Confirmed[bool](2)
+        self._ta = Confirmed[bool](2)
+        self._music = Confirmed[bool](2)
+        self._di = [Confirmed[bool](2) for _ in range(4)]
+        self.reset()
+
+    # -- public API
+
+    def reset(self) -> None:
+        """Forget the station (call on every retune).  Counters are kept."""
+        self._ps.clear()
+        self._rt_a.clear()
+        self._rt_b.clear()
+        self._af.clear()
+        self._pi.clear()
+        self._pty.clear()
+        for flag in (self._tp, self._ta, self._music, *self._di):
+            flag.clear()
+        self._ps_text: str | None = None
+        self._rt_text: str | None = None
+        self._rt_flag: int | None = None
+        self._rt_version: int | None = None
+        self._rt_last_segment = -1
+        self._rt_wraps = 0
+        self._di_value: DecoderInfo | None = None
+        self._clock: ClockTime | None = None
+
+    @property
+    def state(self) -> RdsState:
+        """A frozen snapshot of everything known about the current station."""
+        pty = self._pty.value
+        return RdsState(
+            pi=self._pi.value,
+            ps=self._ps_text,
+            radiotext=self._rt_text,
+            pty=pty,
+            pty_name=None if pty is None else pty_name(pty, self.rbds),
+            tp=self._tp.value,
+            ta=self._ta.value,
+            music=self._music.value,
+            di=self._di_value,
+            af_khz=self._af.published,
+            clock=self._clock,
+        )
+
+    @property
+    def stats(self) -> RdsStats:
+        """Counters: groups seen and used, and why the others were not."""
+        return RdsStats(**self._counters.values)
+
+    def feed(
+        self,
+        a: int,
+        b: int,
+        c: int,
+        d: int,
+        errors: Sequence[int | None] | None = None,
+    ) -> list[RdsChange]:
+        """Take one group; return the changes it caused (often none).
+
+        `errors` holds the chip's grade (0-3) for blocks A-D, None where the chip does
+        not say; omitted means all unknown.
+        """
+        count = self._counters.bump
+        count("groups")
+        a, b, c, d = a & 0xFFFF, b & 0xFFFF, c & 0xFFFF, d & 0xFFFF
+        grades = self._grades(errors)
+        ok = [self._usable(g) for g in grades]
+        for usable in ok:
+            if not usable:
+                count("blocks_unusable")
+        if not ok[1]:
+            count("groups_bad_b")
+            return []
+        events: list[RdsChange] = []
+        group = b >> 12
+        version_b = bool(b & 0x0800)
+        if ok[0] and not self._observe_pi(a, events):
+            count("groups_other_pi")
+            return events
+        if version_b and ok[2] and not self._observe_pi(c, events):
+            count("groups_other_pi")
+            return events
+        count("groups_used")
+        traffic_before = (self._tp.value, self._ta.value)
+        self._common(b, events)
+        if group == GROUP_0:
+            self._group_0(b, c, d, ok, version_b, events)
+        elif group == GROUP_2:
+            self._group_2(b, c, d, ok, version_b, events)
+        elif group == GROUP_4 and not version_b:
+            self._group_4a(b, c, d, ok, grades, events)
+        elif group == GROUP_15 and version_b:
+            self._ta.put(bool(b & 0x0010))
+        traffic = (self._tp.value, self._ta.value)
+        if traffic != traffic_before and self._tp.value is not None:
+            events.append(TrafficChanged(self._tp.value, self._ta.value))
+        return events
+
+    # -- gating
+
+    @staticmethod
+    def _grades(errors: Sequence[int | None] | None) -> list[int | None]:
+        if errors is None:
+            return [None] * 4
+        grades: list[int | None] = []
+        for e in list(errors)[:4]:
+            if e is None:
+                grades.append(None)
+            elif isinstance(e, int) and not isinstance(e, bool) and 0 <= e <= 3:
+                grades.append(e)
+            else:
+                grades.append(3)  # nonsense from the driver: treat as uncorrectable
+        return grades + [None] * (4 - len(grades))
+
+    def _usable(self, grade: int | None) -> bool:
+        return grade is None or grade <= self.max_errors
+
+    # -- fields in every group
+
+    def _observe_pi(self, pi: int, events: list[RdsChange]) -> bool:
+        """Record a PI sighting; False when the group belongs to another PI."""
+        previous = self._pi.value
+        if self._pi.put(pi):
+            if previous is not None:
+                self.reset()
+                self._pi.put(pi)
+                self._pi.put(pi)
+                events.append(RdsCleared("pi_changed"))
+            events.append(PiChanged(pi))
+            return True
+        return previous is None or pi == previous
+
+    def _common(self, b: int, events: list[RdsChange]) -> None:
+        pty = (b >> 5) & 0x1F
+        if self._pty.put(pty):
+            events.append(PtyChanged(pty, pty_name(pty, self.rbds)))
+        self._tp.put(bool(b & 0x0400))
+
+    # -- group 0: basic tuning and switching (PS, TA, M/S, DI, AF)
+
+    def _group_0(
+        self,
+        b: int,
+        c: int,
+        d: int,
+        ok: list[bool],
+        version_b: bool,
+        events: list[RdsChange],
+    ) -> None:
+        segment = b & 0x3
+        self._ta.put(bool(b & 0x0010))
+        if self._music.put(bool(b & 0x0008)):
+            events.append(MusicSpeechChanged(bool(self._music.value)))
+        self._di[segment].put(bool(b & 0x0004))
+        self._update_di(events)
+        if not version_b and ok[2] and self._af.put(c >> 8, c & 0xFF):
+            events.append(AfListChanged(self._af.published))
+        if ok[3]:
+            chars = _blocks_pair(d)
+            if any(charset.is_control(ch) for ch in chars):
+                self._counters.bump("segments_rejected")
+                return
+            self._ps.put(segment, chars)
+            text = self._ps.complete()
+            if text is not None:
+                ps = charset.decode(text)
+                if ps != self._ps_text:
+                    self._ps_text = ps
+                    events.append(PsChanged(ps))
+
+    def _update_di(self, events: list[RdsChange]) -> None:
+        bits = [c.value for c in self._di]
+        if any(bit is None for bit in bits):
+            return
+        info = DecoderInfo(*(bool(bit) for bit in bits))
+        if info != self._di_value:
+            self._di_value = info
+            events.append(DecoderInfoChanged(info))
+
+    # -- group 2: radiotext
+
+    def _group_2(
+        self,
+        b: int,
+        c: int,
+        d: int,
+        ok: list[bool],
+        version_b: bool,
+        events: list[RdsChange],
+    ) -> None:
+        if not ok[3] or (not version_b and not ok[2]):
+            return
+        flag = (b >> 4) & 1
+        version = int(version_b)
+        if flag != self._rt_flag or version != self._rt_version:
+            if self._rt_flag is not None:
+                self._rt_a.clear()
+                self._rt_b.clear()
+                self._rt_last_segment = -1
+                self._rt_wraps = 0
+            self._rt_flag, self._rt_version = flag, version
+        segment = b & 0xF
+        chars = _blocks_pair(d) if version_b else _blocks_pair(c) + _blocks_pair(d)
+        if any(charset.is_control(ch) and ch not in _RT_ALLOWED_CONTROLS for ch in chars):
+            self._counters.bump("segments_rejected")
+            return
+        texts = self._rt_b if version_b else self._rt_a
+        if segment < self._rt_last_segment:
+            self._rt_wraps += 1
+        self._rt_last_segment = segment
+        texts.put(segment, chars)
+        raw = texts.complete(terminator=CR)
+        if raw is None and self._rt_wraps >= RT_WRAPS_FOR_SHORT_TEXT:
+            top = texts.highest_received()
+            if top < texts.count - 1:
+                raw = texts.complete(terminator=CR, upto=top)
+        if raw is None:
+            return
+        text = charset.decode(raw).rstrip(" ")
+        if text != self._rt_text:
+            self._rt_text = text
+            events.append(RadioTextChanged(text))
+
+    # -- group 4A: clock time
+
+    def _group_4a(
+        self,
+        b: int,
+        c: int,
+        d: int,
+        ok: list[bool],
+        grades: list[int | None],
+        events: list[RdsChange],
+    ) -> None:
+        if not (ok[2] and ok[3]):
+            return
+        if self.strict_clock and any(g not in (None, 0) for g in grades[1:]):
+            self._counters.bump("clock_rejected")
+            return
+        clock = decode_4a(b, c, d)
+        if clock is None:
+            self._counters.bump("clock_rejected")
+            return
+        self._clock = clock
+        events.append(ClockTimeReceived(clock))
+
+
+def rbds_callsign(pi: int) -> str | None:
+    """The US call letters an RBDS PI code stands for (K/W + 3 letters), None if not one."""
+    if 0x1000 <= pi <= 0x54A7:
+        prefix, value = "K", pi - 0x1000
+    elif 0x54A8 <= pi <= 0x994F:
+        prefix, value = "W", pi - 0x54A8
+    else:
+        return None
+    letters = (value // 676, (value // 26) % 26, value % 26)
+    return prefix + "".join(chr(ord("A") + n) for n in letters)

@@ -1,0 +1,259 @@
+"""`pi2mqtt watch`: subscribe to `<prefix>/#` and show it live, or as plain lines.
+
+The paho adapter (`Feed`) only moves messages from paho's network thread into a
+queue, inside a guarded callback; the calling thread owns the `ViewModel`, so
+nothing is shared but the queue. On a terminal, a rich `Live` view (alternate
+screen) is redrawn about four times a second from `render()`. Otherwise, or with
+`plain=True`, each reading becomes one line `HH:MM:SS device entity value unit`
+(local time of receipt), flushed at once so pipes see it immediately.
+
+A broker that cannot be reached, refuses the connection or fails TLS gives one
+line on stderr and return code 1; Ctrl-C, `duration` or the `stop` event end
+the view with 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import ssl
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, TextIO
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from rich.console import Console
+from rich.live import Live
+
+from device.errors import BrokerError, TlsError
+from device.view.model import ViewModel
+from device.view.render import plain_line, render
+
+log = logging.getLogger("pi2mqtt.watch")
+
+CONNECT_TIMEOUT = 10.0
+REFRESH_PER_SECOND = 4
+
+
+@dataclass(frozen=True)
+class BrokerUrl:
+    """Where to connect: parsed from `mqtt://[user[:pass]@]host[:port]` or `mqtts://…`."""
+
+    host: str
+    port: int
+    tls: bool
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def parse(cls, url: str) -> BrokerUrl:
+        """Parse a broker URL; raises BrokerError with what is wrong."""
+        parts = urlsplit(url if "://" in url else f"mqtt://{url}")
+        if parts.scheme not in ("mqtt", "mqtts"):
+            raise BrokerError(f"{url!r}: the broker URL must start with mqtt:// or mqtts://")
+        try:
+            port = parts.port
+        except ValueError:
+            raise BrokerError(f"{url!r}: the port is not a number from 1 to 65535") from None
+        if not parts.hostname:
+            raise BrokerError(f"{url!r}: no host name in the broker URL")
+        tls = parts.scheme == "mqtts"
+        user = unquote(parts.username) if parts.username else None
+        password = unquote(parts.password) if parts.password else None
+        return cls(parts.hostname, port or (8883 if tls else 1883), tls, user, password)
+
+
+class Feed:
+    """A paho client subscribed to `<prefix>/#`, queueing (topic, payload, monotonic time)."""
+
+    def __init__(self, url: str, prefix: str, ca_file: str | None = None) -> None:
+        self.url = url
+        self.where = BrokerUrl.parse(url)
+        self.prefix = prefix.rstrip("/")
+        self.messages: queue.SimpleQueue[tuple[str, bytes, float]] = queue.SimpleQueue()
+        self.subscribed = threading.Event()
+        self.connected = False
+        self._answered = threading.Event()
+        self._refused: str | None = None
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="", clean_session=True)
+        if self.where.username:
+            self._client.username_pw_set(self.where.username, self.where.password)
+        if self.where.tls:
+            try:
+                self._client.tls_set(ca_certs=ca_file, cert_reqs=ssl.CERT_REQUIRED)
+            except (OSError, ssl.SSLError, ValueError) as exc:
+                raise TlsError(f"TLS set-up for {url} failed: {exc}") from None
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_subscribe = self._on_subscribe
+        self._client.on_message = self._on_message
+        self._client.reconnect_delay_set(1, 10)
+        self._client.connect_timeout = 5.0
+
+    def start(self, timeout: float = CONNECT_TIMEOUT) -> None:
+        """Connect and wait for the CONNACK; raises BrokerError / TlsError on failure."""
+        try:
+            self._client.connect(self.where.host, self.where.port, keepalive=30)
+        except ssl.SSLError as exc:
+            raise TlsError(f"TLS with {self.url} failed: {exc.reason or exc}") from None
+        except OSError as exc:
+            raise BrokerError(f"cannot reach the broker at {self.url}: {exc.strerror or exc}") from None
+        self._client.loop_start()
+        if not self._answered.wait(timeout):
+            self.close()
+            raise BrokerError(f"the broker at {self.url} did not answer CONNECT within {timeout:.0f} s")
+        if self._refused is not None:
+            self.close()
+            raise BrokerError(f"the broker at {self.url} refused the connection: {self._refused}")
+
+    def close(self) -> None:
+        """Disconnect and stop paho's thread."""
+        try:
+            self._client.disconnect()
+        finally:
+            self._client.loop_stop()
+
+    # paho callbacks: each guarded, since an exception would kill paho's thread silently.
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any = None) -> None:
+        try:
+            if rc.is_failure:
+                self._refused = str(rc)
+            else:
+                self.connected = True
+                client.subscribe(f"{self.prefix}/#", qos=0)
+        except Exception:
+            log.exception("watch: on_connect failed")
+        finally:
+            self._answered.set()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any = None) -> None:
+        self.connected = False
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, rcs: Any, props: Any = None) -> None:
+        self.subscribed.set()
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        try:
+            self.messages.put((msg.topic, bytes(msg.payload), time.monotonic()))
+        except Exception:
+            log.exception("watch: dropping a message")
+
+
+def watch(
+    url: str,
+    prefix: str = "pi2mqtt",
+    duration: float | None = None,
+    plain: bool | None = None,
+    out: TextIO = sys.stdout,
+    *,
+    model: ViewModel | None = None,
+    stop: threading.Event | None = None,
+    ready: threading.Event | None = None,
+    err: TextIO | None = None,
+    ca_file: str | None = None,
+) -> int:
+    """Show every pi2mqtt device under `prefix` on the broker at `url`; return the exit code.
+
+    `model` lets a caller (the demo) read the counts afterwards (`Summary.of`);
+    `stop` ends the view from another thread; `ready` is set once subscribed.
+    """
+    err = err if err is not None else sys.stderr
+    model = model if model is not None else ViewModel(prefix)
+    stop = stop if stop is not None else threading.Event()
+    try:
+        feed = Feed(url, prefix, ca_file)
+        feed.start()
+    except BrokerError as exc:  # TlsError included
+        print(f"pi2mqtt watch: {exc}", file=err)
+        return 1
+    try:
+        if not feed.subscribed.wait(CONNECT_TIMEOUT):
+            print(f"pi2mqtt watch: the broker at {url} did not confirm the subscription", file=err)
+            return 1
+        if ready is not None:
+            ready.set()
+        deadline = None if duration is None else time.monotonic() + duration
+        if plain is None:
+            plain = not _is_tty(out)
+        if plain:
+            _plain_loop(feed, model, out, stop, deadline)
+        else:
+            _live_loop(feed, model, out, stop, deadline)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        feed.close()
+    return 0
+
+
+def _is_tty(out: TextIO) -> bool:
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _remaining(deadline: float | None, cap: float) -> float:
+    if deadline is None:
+        return cap
+    return min(cap, deadline - time.monotonic())
+
+
+def _plain_loop(feed: Feed, model: ViewModel, out: TextIO, stop: threading.Event,
+                deadline: float | None) -> None:
+    was_connected = True
+    while not stop.is_set():
+        wait = _remaining(deadline, 0.25)
+        if wait <= 0:
+            break
+        if was_connected != feed.connected:
+            was_connected = feed.connected
+            state = "connection back" if was_connected else "connection lost, reconnecting"
+            out.write(f"{time.strftime('%H:%M:%S')} -- broker {state}\n")
+            out.flush()
+        try:
+            topic, payload, at = feed.messages.get(timeout=wait)
+        except queue.Empty:
+            continue
+        lines = []
+        while True:
+            seen = model.apply(topic, payload, at)
+            if seen is not None:
+                lines.append(plain_line(time.strftime("%H:%M:%S"), seen) + "\n")
+            try:
+                topic, payload, at = feed.messages.get_nowait()
+            except queue.Empty:
+                break
+        out.write("".join(lines))
+        out.flush()
+
+
+def _live_loop(feed: Feed, model: ViewModel, out: TextIO, stop: threading.Event,
+               deadline: float | None) -> None:
+    console = Console(file=out)
+    period = 1.0 / REFRESH_PER_SECOND
+
+    def frame() -> Any:
+        state = "" if feed.connected else "  (reconnecting)"
+        return render(model, console.width, console.height, now=time.monotonic(),
+                      source=feed.url + state)
+
+    with Live(frame(), console=console, screen=True, auto_refresh=False,
+              redirect_stdout=False, redirect_stderr=False) as live:
+        next_draw = time.monotonic() + period
+        while not stop.is_set():
+            wait = _remaining(deadline, next_draw - time.monotonic())
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            try:
+                topic, payload, at = feed.messages.get(timeout=max(0.0, wait))
+                model.apply(topic, payload, at)
+            except queue.Empty:
+                pass
+            if time.monotonic() >= next_draw:
+                live.update(frame(), refresh=True)
+                next_draw = time.monotonic() + period

@@ -1,0 +1,508 @@
+"""The simulated FM broadcast world: stations, their signal, and their RDS streams.
+
+Theory of operation
+-------------------
+A `RadioWorld` holds `Station`s. A tuner chip model asks it two things:
+
+* `signal(khz)` — what the antenna sees at a frequency now: RSSI in dBµV, an SNR
+  estimate, whether a stereo pilot is usable, and the station (or None). Empty
+  channels sit at the noise floor plus a small fixed per-channel ripple; a station
+  is received within ±30 kHz of its frequency (losing 0.3 dB per kHz of offset).
+  A fading station's RSSI follows a slow sine around its base level.
+* `next_group(station, rssi)` — the next RDS group the station puts on air
+  (blocks A–D as 16-bit ints) together with the block error levels the receiver
+  reports (0 none, 1 = 1–2 bits corrected, 2 = 3–5 corrected, 3 = uncorrectable;
+  an uncorrectable block carries corrupted data). The chip model calls it once per
+  87.6 ms while it is tuned to the station.
+
+Each station runs its own group scheduler: a repeating pattern of group types
+(default four 0A/0B for the PS name — one two-character segment each — then two
+2A/2B radiotext groups), with a 4A clock-time group inserted at the first group
+after each minute boundary. AFs travel in block C of 0A groups, method A. A
+station's radiotexts rotate every `rt_period_s` seconds and the A/B flag flips on
+each change.
+
+The block encoders (`group_0a`, `group_2a`, `group_4a`, ...) are pure functions of
+ints and strings; they are the reference the daemon's decoder is tested against.
+Characters use the EBU G0 table (ASCII is identical; common accented letters are
+mapped; anything else becomes "?").
+
+Randomness (block errors, RDS phase, channel ripple) comes from a seeded
+xorshift generator, so runs are repeatable. Everything here is editable at run
+time (hwsim control topics call these methods): add/remove/move stations, set
+RSSI, PS, radiotext, error rates, fading, the clock epoch.
+
+Time comes from a clock: `Clock` is real time through `p2mfw.compat`; `SimClock`
+is virtual (its `sleep_ms` advances it at once), so tests run a 12-second seek in
+microseconds, repeatably. Chip models use their world's clock; the firmware drivers
+take any object with `ticks_ms`, `ticks_diff` and `sleep_ms`.
+
+Runs under MicroPython too: no typing, no dataclasses.
+"""
+
+import math
+import time
+
+from p2mfw import compat
+
+NOISE_FLOOR_DBUV = 8
+RECEIVE_WINDOW_KHZ = 30
+STEREO_MIN_DBUV = 30
+RDS_SYNC_MIN_DBUV = 18
+AF_FILLER = 205
+AF_NONE = 224
+AF_COUNT_BASE = 224
+DEFAULT_PATTERN = (0, 0, 0, 0, 2, 2)
+
+# Seconds between 1970-01-01 and this port's time.time() epoch (2000 on some MicroPython ports).
+_EPOCH_SHIFT = 946684800 if time.gmtime(0)[0] == 2000 else 0
+
+# EBU G0 (EN 50067 annex E) for the non-ASCII letters a demo station might use.
+_EBU = {
+    "á": 0x80, "à": 0x81, "é": 0x82, "è": 0x83, "í": 0x84, "ì": 0x85, "ó": 0x86, "ò": 0x87,
+    "ú": 0x88, "ù": 0x89, "Ñ": 0x8A, "Ç": 0x8B, "ß": 0x8D,
+    "â": 0x90, "ä": 0x91, "ê": 0x92, "ë": 0x93, "î": 0x94, "ï": 0x95, "ô": 0x96, "ö": 0x97,
+    "û": 0x98, "ü": 0x99, "ñ": 0x9A, "ç": 0x9B,
+    "Á": 0xC0, "À": 0xC1, "É": 0xC2, "È": 0xC3, "Í": 0xC4, "Ì": 0xC5, "Ó": 0xC6, "Ò": 0xC7,
+    "Ú": 0xC8, "Ù": 0xC9,
+    "Â": 0xD0, "Ä": 0xD1, "Ê": 0xD2, "Ë": 0xD3, "Î": 0xD4, "Ï": 0xD5, "Ô": 0xD6, "Ö": 0xD7,
+    "Û": 0xD8, "Ü": 0xD9,
+}
+
+
+class Clock:
+    """Real time, through `p2mfw.compat`."""
+
+    def ticks_ms(self) -> int:
+        return int(compat.ticks_ms())
+
+    def ticks_diff(self, a: int, b: int) -> int:
+        return int(compat.ticks_diff(a, b))
+
+    def sleep_ms(self, ms: int) -> None:
+        if ms > 0:
+            compat.sleep_ms(int(ms))
+
+
+class SimClock(Clock):
+    """Virtual milliseconds: time moves only when someone sleeps or calls `advance`."""
+
+    def __init__(self, start_ms: int = 1000) -> None:
+        self.now = start_ms
+
+    def ticks_ms(self) -> int:
+        return self.now
+
+    def ticks_diff(self, a: int, b: int) -> int:
+        return a - b
+
+    def sleep_ms(self, ms: int) -> None:
+        if ms > 0:
+            self.now += int(ms)
+
+    def advance(self, ms: int) -> None:
+        """Let `ms` milliseconds pass (same as sleeping)."""
+        self.sleep_ms(ms)
+
+
+REAL_CLOCK = Clock()
+
+
+# -- pure encoders -----------------------------------------------------------------
+def ebu_encode(text: str) -> list[int]:
+    """Characters to EBU G0 codes (ASCII printable maps to itself; unknown → '?')."""
+    out = []
+    for ch in text:
+        o = ord(ch)
+        if 0x20 <= o <= 0x7E or o == 0x0D:
+            out.append(o)
+        else:
+            out.append(_EBU.get(ch, 0x3F))
+    return out
+
+
+def pad(codes: list[int], n: int) -> list[int]:
+    """Cut or pad (with spaces) a code list to n entries."""
+    codes = codes[:n]
+    return codes + [0x20] * (n - len(codes))
+
+
+def af_code(khz: int) -> int:
+    """An FM frequency (87.6–107.9 MHz, 100 kHz raster) as an AF code 1–204."""
+    n = (khz - 87500) // 100
+    if n < 1 or n > 204 or (khz - 87500) % 100:
+        raise ValueError("no AF code for %d kHz" % khz)
+    return n
+
+
+def af_pairs(afs: list[int]) -> list[tuple[int, int]]:
+    """AF list (kHz) as method-A code pairs for successive 0A block Cs."""
+    codes = []
+    for khz in afs[:25]:
+        try:
+            codes.append(af_code(khz))
+        except ValueError:
+            pass
+    if not codes:
+        return [(AF_NONE, AF_FILLER)]
+    pairs = [(AF_COUNT_BASE + len(codes), codes[0])]
+    rest = codes[1:]
+    for i in range(0, len(rest), 2):
+        pairs.append((rest[i], rest[i + 1] if i + 1 < len(rest) else AF_FILLER))
+    return pairs
+
+
+def block_b(group: int, version_b: bool, tp: bool, pty: int, low5: int) -> int:
+    return ((group & 0xF) << 12) | (int(version_b) << 11) | (int(tp) << 10) | ((pty & 0x1F) << 5) | (low5 & 0x1F)
+
+
+def group_0a(pi: int, pty: int, tp: bool, ta: bool, music: bool, di: int, seg: int,
+             ps: str, af: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Group 0A. `di` is the 4-bit DI word, segment 0's bit first (bit 3); `ps` 8 chars."""
+    codes = pad(ebu_encode(ps), 8)
+    low = (int(ta) << 4) | (int(music) << 3) | (((di >> (3 - seg)) & 1) << 2) | (seg & 3)
+    return (pi, block_b(0, False, tp, pty, low), ((af[0] & 0xFF) << 8) | (af[1] & 0xFF),
+            (codes[2 * seg] << 8) | codes[2 * seg + 1])
+
+
+def group_0b(pi: int, pty: int, tp: bool, ta: bool, music: bool, di: int, seg: int,
+             ps: str) -> tuple[int, int, int, int]:
+    """Group 0B: like 0A, with PI again in block C."""
+    a, b, _c, d = group_0a(pi, pty, tp, ta, music, di, seg, ps, (0, 0))
+    return (a, b | 0x0800, pi, d)
+
+
+def rt_segments(text: str, version_b: bool) -> int:
+    """How many segments a radiotext needs (ends with 0x0D when shorter than the maximum)."""
+    size = 32 if version_b else 64
+    n = len(ebu_encode(text))
+    chars = n if n >= size else n + 1
+    per = 2 if version_b else 4
+    return max(1, min(size // per, (chars + per - 1) // per))
+
+
+def _rt_codes(text: str, size: int) -> list[int]:
+    codes = ebu_encode(text)[:size]
+    if len(codes) < size:
+        codes.append(0x0D)
+    return pad(codes, size)
+
+
+def group_2a(pi: int, pty: int, tp: bool, ab: int, seg: int, text: str) -> tuple[int, int, int, int]:
+    """Group 2A: radiotext characters 4·seg … 4·seg+3 of a 64-character text."""
+    c = _rt_codes(text, 64)
+    i = 4 * seg
+    return (pi, block_b(2, False, tp, pty, ((ab & 1) << 4) | (seg & 0xF)),
+            (c[i] << 8) | c[i + 1], (c[i + 2] << 8) | c[i + 3])
+
+
+def group_2b(pi: int, pty: int, tp: bool, ab: int, seg: int, text: str) -> tuple[int, int, int, int]:
+    """Group 2B: radiotext characters 2·seg, 2·seg+1 of a 32-character text; PI in block C."""
+    c = _rt_codes(text, 32)
+    i = 2 * seg
+    return (pi, block_b(2, True, tp, pty, ((ab & 1) << 4) | (seg & 0xF)), pi, (c[i] << 8) | c[i + 1])
+
+
+def mjd_from_date(year: int, month: int, day: int) -> int:
+    """Modified Julian Date of a calendar date (EN 50067 annex G)."""
+    leap = 1 if month <= 2 else 0
+    return 14956 + day + int((year - 1900 - leap) * 365.25) + int((month + 1 + 12 * leap) * 30.6001)
+
+
+def date_from_mjd(mjd: int) -> tuple[int, int, int]:
+    """(year, month, day) of a Modified Julian Date (EN 50067 annex G)."""
+    yp = int((mjd - 15078.2) / 365.25)
+    mp = int((mjd - 14956.1 - int(yp * 365.25)) / 30.6001)
+    day = mjd - 14956 - int(yp * 365.25) - int(mp * 30.6001)
+    k = 1 if mp in (14, 15) else 0
+    return 1900 + yp + k, mp - 1 - 12 * k, day
+
+
+def group_4a(pi: int, pty: int, tp: bool, mjd: int, hour: int, minute: int,
+             offset_half_hours: int) -> tuple[int, int, int, int]:
+    """Group 4A clock time: MJD, UTC hour and minute, local offset in signed half-hours."""
+    sign = 1 if offset_half_hours < 0 else 0
+    off = abs(offset_half_hours) & 0x1F
+    b = block_b(4, False, tp, pty, (mjd >> 15) & 3)
+    c = ((mjd & 0x7FFF) << 1) | ((hour >> 4) & 1)
+    d = ((hour & 0xF) << 12) | ((minute & 0x3F) << 6) | (sign << 5) | off
+    return (pi, b, c, d)
+
+
+def clock_fields(unix_s: int) -> tuple[int, int, int]:
+    """(MJD, UTC hour, minute) of a Unix time."""
+    days = unix_s // 86400
+    rem = unix_s - days * 86400
+    return 40587 + days, rem // 3600, (rem // 60) % 60
+
+
+class Rng:
+    """xorshift32: small, seeded, identical on CPython and MicroPython."""
+
+    def __init__(self, seed: int = 0x2545F491) -> None:
+        self.state = (seed & 0xFFFFFFFF) or 1
+
+    def next(self) -> int:
+        x = self.state
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        self.state = x
+        return x
+
+    def random(self) -> float:
+        return self.next() / 4294967296.0
+
+
+# -- stations ------------------------------------------------------------------
+class Station:
+    """One transmitter as heard at the antenna. Attributes are editable at run time."""
+
+    def __init__(self, khz: int, rssi: float = 55, stereo: bool = True, pi: int = 0xD000,
+                 ps: str = "", radiotexts: list[str] | None = None, rt_period_s: float = 20,
+                 pty: int = 0, tp: bool = False, ta: bool = False, music: bool = True,
+                 af: list[int] | None = None, clock: bool = True, tz_half_hours: int = 2,
+                 fade_depth: float = 0, fade_period_s: float = 30, error_rate: float = 0.0,
+                 rds: bool = True, version_b: bool = False,
+                 pattern: tuple[int, ...] = DEFAULT_PATTERN) -> None:
+        self.khz = khz
+        self.rssi = rssi
+        self.stereo = stereo
+        self.pi = pi
+        self.ps = ps
+        self.radiotexts = list(radiotexts or [])
+        self.rt_period_s = rt_period_s
+        self.pty = pty
+        self.tp = tp
+        self.ta = ta
+        self.music = music
+        self.af = list(af or [])
+        self.clock = clock
+        self.tz_half_hours = tz_half_hours
+        self.fade_depth = fade_depth
+        self.fade_period_s = fade_period_s
+        self.error_rate = error_rate
+        self.rds = rds
+        self.version_b = version_b
+        self.pattern = tuple(pattern)
+        # scheduler state
+        self.slot = 0
+        self.ps_seg = 0
+        self.rt_seg = 0
+        self.af_index = 0
+        self.rt_index = -1
+        self.ab = 0
+        self.last_minute = -1
+
+    def rssi_at(self, t_ms: int) -> float:
+        """Base RSSI, plus the slow sine of a fading station."""
+        if self.fade_depth and self.fade_period_s > 0:
+            phase = 2 * math.pi * t_ms / (self.fade_period_s * 1000.0)
+            return self.rssi + self.fade_depth * math.sin(phase)
+        return float(self.rssi)
+
+    def describe(self) -> dict:
+        return {
+            "khz": self.khz, "rssi": self.rssi, "stereo": self.stereo, "pi": self.pi,
+            "ps": self.ps, "radiotexts": list(self.radiotexts), "rt_period_s": self.rt_period_s,
+            "pty": self.pty, "tp": self.tp, "ta": self.ta, "af": list(self.af),
+            "fade_depth": self.fade_depth, "fade_period_s": self.fade_period_s,
+            "error_rate": self.error_rate, "rds": self.rds, "version_b": self.version_b,
+        }
+
+
+def default_stations() -> list[Station]:
+    """The demo's fictional band: ~6 clean stations, one at 87.2 MHz (RDA's 87.0 band only),
+    one weak, one fading."""
+    return [
+        Station(87200, rssi=50, pi=0xD201, ps="LOWBAND", pty=3, stereo=True,
+                radiotexts=["Below 87.5 MHz - only the 87 MHz band reaches us"]),
+        Station(88400, rssi=63, pi=0xD311, ps="ALPHA FM", pty=10, tp=True,
+                af=[88400, 95100, 101300],
+                radiotexts=["ALPHA FM - the hits, all day", "Now: The Examples - Test Pattern"],
+                rt_period_s=15),
+        Station(91700, rssi=57, pi=0xD412, ps="KLASSIK", pty=14,
+                radiotexts=["Symphony No. 5 in C minor"]),
+        Station(95100, rssi=45, pi=0xD311, ps="ALPHA FM", pty=10, tp=True,
+                af=[88400, 95100, 101300], radiotexts=["ALPHA FM - the hits, all day"]),
+        Station(99900, rssi=60, pi=0xD513, ps="NEWS 24", pty=1, stereo=False, music=False,
+                tp=True, ta=False, radiotexts=["Headlines every half hour"], version_b=True),
+        Station(101300, rssi=52, pi=0xD311, ps="ALPHA FM", pty=10, tp=True,
+                af=[88400, 95100, 101300], radiotexts=["ALPHA FM - the hits, all day"]),
+        Station(103700, rssi=24, pi=0xD614, ps="WEAKLING", pty=5,
+                radiotexts=["Barely here"]),
+        Station(106500, rssi=40, pi=0xD715, ps="DRIFTER", pty=11, fade_depth=18,
+                fade_period_s=20, radiotexts=["Coming and going"]),
+        Station(107900, rssi=58, pi=0xD816, ps="TOP END", pty=4,
+                radiotexts=["At the top of the dial"]),
+    ]
+
+
+class RadioWorld:
+    """The stations on air and the signal a receiver sees; see the module docstring."""
+
+    def __init__(self, stations: list[Station] | None = None, clock: Clock | None = None,
+                 seed: int = 1, epoch_s: int | None = None) -> None:
+        self.clock = clock or REAL_CLOCK
+        self.stations = list(stations) if stations is not None else default_stations()
+        self.rng = Rng(seed)
+        self.error_rate = 0.0
+        self.noise_floor = NOISE_FLOOR_DBUV
+        self._origin = self.clock.ticks_ms()
+        self._epoch_s: int | None = None
+        self._epoch_at = 0
+        self.set_clock(epoch_s)
+
+    # -- time ----------------------------------------------------------------
+    def elapsed_ms(self) -> int:
+        return self.clock.ticks_diff(self.clock.ticks_ms(), self._origin)
+
+    def set_clock(self, epoch_s: int | None) -> None:
+        """Broadcast clock time: a Unix time that advances from now, or None for the real clock."""
+        self._epoch_s = epoch_s
+        self._epoch_at = self.elapsed_ms()
+
+    def now_s(self) -> int:
+        """The Unix time the stations broadcast."""
+        if self._epoch_s is None:
+            return int(time.time()) + _EPOCH_SHIFT
+        return self._epoch_s + (self.elapsed_ms() - self._epoch_at) // 1000
+
+    # -- editing -------------------------------------------------------------
+    def station(self, khz: int) -> Station | None:
+        for s in self.stations:
+            if s.khz == khz:
+                return s
+        return None
+
+    def _need(self, khz: int) -> Station:
+        s = self.station(khz)
+        if s is None:
+            raise KeyError("no station at %d kHz" % khz)
+        return s
+
+    def add_station(self, station: Station) -> None:
+        self.remove_station(station.khz)
+        self.stations.append(station)
+
+    def remove_station(self, khz: int) -> bool:
+        s = self.station(khz)
+        if s is None:
+            return False
+        self.stations.remove(s)
+        return True
+
+    def move_station(self, khz: int, new_khz: int) -> None:
+        s = self._need(khz)
+        self.remove_station(new_khz)
+        s.khz = new_khz
+
+    def set_rssi(self, khz: int, rssi: float) -> None:
+        self._need(khz).rssi = rssi
+
+    def set_ps(self, khz: int, ps: str) -> None:
+        self._need(khz).ps = ps
+
+    def set_radiotext(self, khz: int, texts: list[str], period_s: float | None = None) -> None:
+        s = self._need(khz)
+        s.radiotexts = list(texts)
+        if period_s is not None:
+            s.rt_period_s = period_s
+        s.rt_index = -1
+
+    def set_fading(self, khz: int, depth: float, period_s: float = 30) -> None:
+        s = self._need(khz)
+        s.fade_depth = depth
+        s.fade_period_s = period_s
+
+    def set_error_rate(self, rate: float, khz: int | None = None) -> None:
+        """Block error probability added to one station's, or to all (khz None)."""
+        if khz is None:
+            self.error_rate = rate
+        else:
+            self._need(khz).error_rate = rate
+
+    def describe(self) -> list[dict]:
+        return [s.describe() for s in sorted(self.stations, key=lambda s: s.khz)]
+
+    # -- signal --------------------------------------------------------------
+    def _ripple(self, khz: int) -> float:
+        return ((khz // 25 * 2654435761) >> 7) % 5
+
+    def signal(self, khz: int) -> tuple[float, float, bool, Station | None]:
+        """(rssi dBµV, snr dB, stereo pilot usable, station or None) at a frequency now."""
+        t = self.elapsed_ms()
+        best = None
+        best_rssi = -1.0
+        for s in self.stations:
+            off = abs(s.khz - khz)
+            if off <= RECEIVE_WINDOW_KHZ:
+                r = s.rssi_at(t) - 0.3 * off
+                if r > best_rssi:
+                    best, best_rssi = s, r
+        floor = self.noise_floor + self._ripple(khz)
+        if best is None or best_rssi <= floor:
+            return floor, floor - self.noise_floor, False, None
+        stereo = best.stereo and best_rssi >= STEREO_MIN_DBUV
+        return best_rssi, best_rssi - self.noise_floor, stereo, best
+
+    def block_error_probability(self, station: Station, rssi: float) -> float:
+        """Chance that one block arrives damaged: the knobs plus a rise below 40 dBµV."""
+        weak = 0.0
+        if rssi < 40:
+            weak = min(1.0, ((40 - rssi) / 25.0) ** 2)
+        return min(1.0, self.error_rate + station.error_rate + weak)
+
+    # -- RDS -----------------------------------------------------------------
+    def _radiotext(self, s: Station) -> str | None:
+        if not s.radiotexts:
+            return None
+        period = max(1, int(s.rt_period_s * 1000))
+        idx = (self.elapsed_ms() // period) % len(s.radiotexts)
+        if idx != s.rt_index:
+            if s.rt_index != -1:
+                s.ab ^= 1
+            s.rt_index = idx
+            s.rt_seg = 0
+        return s.radiotexts[idx]
+
+    def clean_group(self, s: Station) -> tuple[int, int, int, int]:
+        """The next group station `s` transmits (advances its scheduler)."""
+        minute = self.now_s() // 60
+        if s.clock and minute != s.last_minute:
+            s.last_minute = minute
+            mjd, hour, mnt = clock_fields(minute * 60)
+            return group_4a(s.pi, s.pty, s.tp, mjd, hour, mnt, s.tz_half_hours)
+        kind = s.pattern[s.slot % len(s.pattern)] if s.pattern else 0
+        s.slot += 1
+        text = self._radiotext(s) if kind == 2 else None
+        if text is None:
+            seg = s.ps_seg
+            s.ps_seg = (seg + 1) % 4
+            di = 0b1001 if s.stereo else 0b1000
+            if s.version_b:
+                return group_0b(s.pi, s.pty, s.tp, s.ta, s.music, di, seg, s.ps)
+            pairs = af_pairs(s.af)
+            pair = pairs[s.af_index % len(pairs)]
+            s.af_index += 1
+            return group_0a(s.pi, s.pty, s.tp, s.ta, s.music, di, seg, s.ps, pair)
+        seg = s.rt_seg
+        s.rt_seg = (seg + 1) % rt_segments(text, s.version_b)
+        if s.version_b:
+            return group_2b(s.pi, s.pty, s.tp, s.ab, seg, text)
+        return group_2a(s.pi, s.pty, s.tp, s.ab, seg, text)
+
+    def next_group(self, s: Station, rssi: float) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:
+        """The next group as received at `rssi`: (blocks, error levels per block)."""
+        blocks = list(self.clean_group(s))
+        p = self.block_error_probability(s, rssi)
+        errors = [0, 0, 0, 0]
+        for i in range(4):
+            if p > 0 and self.rng.random() < p:
+                r = self.rng.random()
+                level = 1 if r < 0.35 else (2 if r < 0.6 else 3)
+                errors[i] = level
+                if level == 3:
+                    blocks[i] ^= (self.rng.next() & 0xFFFF) or 0x0101
+        return ((blocks[0], blocks[1], blocks[2], blocks[3]),
+                (errors[0], errors[1], errors[2], errors[3]))

@@ -1,0 +1,124 @@
+"""Register-level model of the Silicon Labs Si4703 FM tuner with RDS (I2C 0x10).
+
+Theory of operation
+-------------------
+Sequential access only (see `fm_common`): writes fill 0x02…, reads return
+0x0A…0x0F, 0x00… . Registers modelled (Si4702/03 datasheet, AN230):
+
+* 0x00 DEVICEID = 0x1242; 0x01 CHIPID = 0x1200 before power-up, 0x1253 after
+  (DEV = 1001: Si4703 powered up, firmware 19).
+* 0x07 TEST1: XOSCEN (b15) starts the crystal. POWERCFG (0x02) ENABLE (b0) powers
+  up; doing it less than 500 ms after XOSCEN is a recorded violation, and writes
+  in the 110 ms after ENABLE are too. ENABLE+DISABLE (b6) powers down.
+* 0x02: DSMUTE b15 (1 = soft mute off), DMUTE b14 (1 = audio on), MONO b13,
+  RDSM b11 (1 = verbose), SKMODE b10 (1 = stop at band edge), SEEKUP b9, SEEK b8.
+  A seek starts on a 0→1 edge of SEEK; the chip never clears SEEK itself: STC stays
+  set until the host clears SEEK (clearing it during a seek aborts the seek).
+* 0x03: TUNE b15, CHAN[9:0]; same edge rules as SEEK.
+* 0x04: RDS b12, DE b11 (1 = 50 µs). 0x05: SEEKTH[15:8] (dBµV), BAND[7:6]
+  (00 87.5–108, 01 76–108, 10 76–90), SPACE[5:4] (00 200, 01 100, 10 50 kHz),
+  VOLUME[3:0] (0 = mute). 0x06: SKSNR[7:4], SKCNT[3:0].
+* 0x0A: RDSR b15, STC b14, SF/BL b13, AFCRL b12 (always 0 here), RDSS b11,
+  BLERA[10:9], ST b8, RSSI[7:0] (dBµV, capped at 75).
+  0x0B: BLERB[15:14], BLERC[13:12], BLERD[11:10], READCHAN[9:0]. 0x0C–0x0F: RDS A–D.
+* Seek stops on a channel with RSSI ≥ SEEKTH and, when SKSNR ≠ 0, an SNR of at least
+  3 dB per SKSNR step (a model approximation; SKCNT is ignored).
+* RDS standard mode (RDSM = 0) drops groups with an uncorrectable block and reads
+  BLER as 0; verbose mode delivers every group with its BLER fields.
+"""
+
+from hwsim.chips.fm_common import FmChipModel
+from hwsim.chips.radio_world import Clock, RadioWorld
+
+DEVICE_ID = 0x1242
+CHIP_ID_OFF = 0x1200
+CHIP_ID_ON = 0x1253
+XTAL_SETTLE_MS = 500
+POWERUP_MS = 110
+
+BANDS = {0: (87500, 108000), 1: (76000, 108000), 2: (76000, 90000)}
+SPACINGS = {0: 200, 1: 100, 2: 50}
+
+
+class Si4703(FmChipModel):
+    """The Si4703 at 0x10; see the module docstring for the register semantics."""
+
+    NAME = "si4703"
+    RESET = {0x00: DEVICE_ID, 0x01: CHIP_ID_OFF, 0x07: 0x0100}
+    RSSI_MAX = 75
+
+    def __init__(self, world: RadioWorld, clock: Clock | None = None, time_scale: float = 1.0,
+                 seed: int = 7) -> None:
+        super().__init__(world, clock, time_scale, seed)
+        self.xosc_at: float | None = None
+
+    def _on_write(self, reg: int, old: int, new: int, t: float) -> None:
+        if reg == 0x07:
+            if new & 0x8000 and not old & 0x8000:
+                self.xosc_at = t
+            elif not new & 0x8000:
+                self.xosc_at = None
+        elif reg == 0x02:
+            self._powercfg(old, new, t)
+        elif reg == 0x03:
+            if new & 0x8000 and not old & 0x8000:
+                self.start_tune(new & 0x03FF, t)
+            elif old & 0x8000 and not new & 0x8000:
+                if self.op == "tune":
+                    self.abort()
+                self.stc = False
+
+    def _powercfg(self, old: int, new: int, t: float) -> None:
+        if new & 0x0001 and new & 0x0040:
+            self.powered = False
+            self.op = None
+            self.stc = False
+            self.regs[0x02] = new & ~0x0041
+            self.regs[0x01] = CHIP_ID_OFF
+            return
+        if new & 0x0001 and not self.powered:
+            settled = self.xosc_at is not None and t - self.xosc_at >= self.scaled(XTAL_SETTLE_MS)
+            if not settled:
+                self.violations.append("ENABLE before the crystal settled (500 ms after XOSCEN)")
+            self.powered = True
+            self.ready_at = t + self.scaled(POWERUP_MS)
+            self.regs[0x01] = CHIP_ID_ON
+            self.channel = self.regs[0x03] & 0x03FF
+            self._latch_band()
+        if new & 0x0100 and not old & 0x0100:
+            self.start_seek(bool(new & 0x0200), not new & 0x0400, t)
+        elif old & 0x0100 and not new & 0x0100:
+            if self.op == "seek":
+                self.abort()
+            self.stc = False
+            self.sf = False
+
+    def _compose_status(self) -> None:
+        rssi, _snr, stereo, _present = self.signal_now()
+        if self.regs[0x02] & 0x2000:
+            stereo = False
+        verbose = bool(self.regs[0x02] & 0x0800)
+        ea, eb, ec, ed = self.rds_errors if (verbose and self.rds_ready) else (0, 0, 0, 0)
+        self.regs[0x0A] = ((int(self.rds_ready) << 15) | (int(self.stc) << 14) | (int(self.sf) << 13)
+                           | (int(self.rds_sync) << 11) | (ea << 9) | (int(stereo) << 8) | rssi)
+        self.regs[0x0B] = (eb << 14) | (ec << 12) | (ed << 10) | (self.channel & 0x03FF)
+
+    def band_limits(self) -> tuple[int, int]:
+        return BANDS.get((self.regs[0x05] >> 6) & 3, BANDS[0])
+
+    def spacing_khz(self) -> int:
+        return SPACINGS.get((self.regs[0x05] >> 4) & 3, 200)
+
+    def passes(self, rssi: float, snr: float) -> bool:
+        seekth = (self.regs[0x05] >> 8) & 0xFF
+        sksnr = (self.regs[0x06] >> 4) & 0xF
+        return rssi >= seekth and (sksnr == 0 or snr >= 3 * sksnr)
+
+    def audible(self) -> bool:
+        return self.powered and bool(self.regs[0x02] & 0x4000) and (self.regs[0x05] & 0xF) > 0
+
+    def rds_enabled(self) -> bool:
+        return bool(self.regs[0x04] & 0x1000)
+
+    def accept_group(self, errors: tuple[int, int, int, int]) -> bool:
+        return bool(self.regs[0x02] & 0x0800) or max(errors) < 3

@@ -1,0 +1,217 @@
+"""Driving the simulated world from outside: a handler registry and its MQTT adapter.
+
+Theory of operation
+-------------------
+`ControlRegistry` maps a path such as ``doorbell/press`` to a handler that
+takes the message payload (text) and returns a JSON-able value or None.
+`dispatch()` never raises: it answers ``{"ok": true, "path": ...}`` (plus
+``"value"`` when the handler returned one) or ``{"ok": false, "path": ...,
+"error": ...}`` for an unknown device, an unknown action, a bad payload
+(`ValueError`, which includes `device.errors.CommandError`) or a handler bug.
+
+`MqttControl` connects paho (VERSION2 callbacks, reconnecting by itself) to the
+broker named by a URL, subscribes ``hwsim/<id>/#``, passes
+``hwsim/<id>/<path>`` to the registry and publishes the reply on
+``hwsim/<id>/reply``. It publishes ``hwsim/<id>/status`` ``online`` /
+``offline`` (retained, ``offline`` as the will) and, through `publish_state`,
+retained output states on ``hwsim/<id>/<name>/state``. Its own topics
+(``reply``, ``status``, ``*/state``) and retained messages are never treated
+as commands. Every paho callback is guarded: an exception there would
+silently stop paho's network thread.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[str], object]
+
+TOPIC_ROOT = "hwsim"
+
+
+def parse_number(payload: str, what: str) -> float:
+    """A finite number from a payload like ``1.2`` or ``{"value": 1.2}``."""
+    text = payload.strip()
+    try:
+        value: Any = json.loads(text) if text else None
+    except ValueError:
+        value = None
+    if isinstance(value, dict):
+        value = value.get("value")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"payload must be a number ({what}), got {payload[:40]!r}")
+    return float(value)
+
+
+def parse_optional_number(payload: str, what: str) -> float | None:
+    return None if not payload.strip() else parse_number(payload, what)
+
+
+def parse_switch(payload: str) -> bool:
+    """``on``/``off`` (also true/false, 1/0); an empty payload means on."""
+    text = payload.strip().lower()
+    if text in ("", "on", "true", "1"):
+        return True
+    if text in ("off", "false", "0"):
+        return False
+    raise ValueError(f"payload must be on or off, got {payload[:40]!r}")
+
+
+class ControlRegistry:
+    """Paths (``name/action``) to handlers; thread-safe."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+        self._lock = threading.Lock()
+
+    def register(self, path: str, handler: Handler) -> None:
+        """Make `path` (no leading/trailing slash, no wildcards) call `handler(payload)`."""
+        if not path or path.startswith("/") or path.endswith("/") or any(c in path for c in "#+"):
+            raise ValueError(f"bad control path {path!r}")
+        with self._lock:
+            if path in self._handlers:
+                raise ValueError(f"control path {path!r} is already registered")
+            self._handlers[path] = handler
+
+    def unregister(self, path: str) -> None:
+        with self._lock:
+            self._handlers.pop(path, None)
+
+    def paths(self) -> list[str]:
+        with self._lock:
+            return sorted(self._handlers)
+
+    def dispatch(self, path: str, payload: str | bytes = "") -> dict[str, object]:
+        """Run the handler for `path`; always returns a reply, never raises."""
+        if isinstance(payload, bytes):
+            try:
+                payload = payload.decode("utf-8")
+            except UnicodeDecodeError:
+                return {"ok": False, "path": path, "error": "payload is not UTF-8 text"}
+        with self._lock:
+            handler = self._handlers.get(path)
+            known_device = any(p.startswith(path.split("/")[0] + "/") for p in self._handlers)
+        if handler is None:
+            if known_device and "/" in path:
+                return {"ok": False, "path": path, "error": f"unknown action {path.split('/', 1)[1]!r}"}
+            return {"ok": False, "path": path, "error": f"unknown device {path.split('/')[0]!r}"}
+        try:
+            value = handler(payload)
+        except ValueError as e:
+            return {"ok": False, "path": path, "error": str(e)}
+        except Exception as e:
+            log.exception("hwsim control handler for %s failed", path)
+            return {"ok": False, "path": path, "error": f"internal error: {type(e).__name__}: {e}"}
+        reply: dict[str, object] = {"ok": True, "path": path}
+        if value is not None:
+            reply["value"] = value
+        return reply
+
+
+def _guarded(fn: Callable[..., None]) -> Callable[..., None]:
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            fn(*args, **kwargs)
+        except Exception:
+            log.exception("hwsim control: paho callback %s failed", fn.__name__)
+
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+class MqttControl:
+    """The registry on MQTT under ``hwsim/<id>/``; see the module docstring."""
+
+    def __init__(self, registry: ControlRegistry, url: str, sim_id: str) -> None:
+        self.registry = registry
+        self.sim_id = sim_id
+        self.prefix = f"{TOPIC_ROOT}/{sim_id}/"
+        parts = urlsplit(url if "://" in url else f"mqtt://{url}")
+        if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
+            raise ValueError(f"hwsim broker URL must be mqtt:// or mqtts://, not {url!r}")
+        tls = parts.scheme in ("mqtts", "ssl")
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or (8883 if tls else 1883)
+        self.connected = threading.Event()
+        self._states: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"hwsim-{sim_id}")
+        if tls:
+            self.client.tls_set()
+        if parts.username:
+            self.client.username_pw_set(unquote(parts.username), unquote(parts.password or ""))
+        self.client.will_set(self.topic("status"), "offline", qos=1, retain=True)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=10)
+        self.client.on_connect = _guarded(self._on_connect)
+        self.client.on_disconnect = _guarded(self._on_disconnect)
+        self.client.on_message = _guarded(self._on_message)
+
+    def topic(self, path: str) -> str:
+        return self.prefix + path
+
+    def start(self) -> None:
+        """Connect in the background; paho keeps reconnecting after a loss."""
+        self.client.connect_async(self.host, self.port, keepalive=30)
+        self.client.loop_start()
+
+    def publish_state(self, name: str, value: object) -> None:
+        """Publish (retained) an output's state; remembered and republished on reconnect."""
+        payload = json.dumps(value)
+        with self._lock:
+            self._states[name] = payload
+        self.client.publish(self.topic(f"{name}/state"), payload, qos=1, retain=True)
+
+    def close(self, timeout: float = 1.0) -> None:
+        """Publish ``offline``, disconnect and stop paho's thread."""
+        try:
+            if self.client.is_connected():
+                info = self.client.publish(self.topic("status"), "offline", qos=1, retain=True)
+                info.wait_for_publish(timeout)
+            self.client.disconnect()
+        except Exception:
+            log.debug("hwsim control: error while closing", exc_info=True)
+        finally:
+            self.client.loop_stop()
+
+    # -- paho callbacks (always wrapped by _guarded)
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
+        if reason.is_failure:
+            log.warning("hwsim control: broker refused the connection: %s", reason)
+            return
+        client.subscribe(self.prefix + "#", qos=1)
+        client.publish(self.topic("status"), "online", qos=1, retain=True)
+        with self._lock:
+            states = dict(self._states)
+        for name, payload in states.items():
+            client.publish(self.topic(f"{name}/state"), payload, qos=1, retain=True)
+        self.connected.set()
+        log.info("hwsim control on %s:%s under %s#", self.host, self.port, self.prefix)
+
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
+        self.connected.clear()
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        if msg.retain or not msg.topic.startswith(self.prefix):
+            return
+        path = msg.topic[len(self.prefix) :]
+        if path in ("reply", "status") or path.endswith("/state"):
+            return
+        reply = self.registry.dispatch(path, bytes(msg.payload))
+        if not reply["ok"]:
+            log.info("hwsim control: %s refused: %s", path, reply["error"])
+        client.publish(self.topic("reply"), json.dumps(reply), qos=1)

@@ -1,0 +1,513 @@
+"""One simulation per process: the clock thread, the named devices, outputs and parts.
+
+`SimFactory` (hwsim.gpio) creates the `Simulation` and wires it to its pins;
+`current()` returns it so in-process tests and other parts of hwsim can reach
+it. A test drives the world through named device handles::
+
+    sim = hwsim.sim.current()
+    sim.device("doorbell").press()
+    sim.device("hall_motion").trigger(hold=0.2)
+    sim.output("porch_light").state
+
+Other simulators join with `add_part(obj)` (closed with the simulation) and
+`sim.control.register(path, handler)` (reachable over MQTT as
+``hwsim/<id>/<path>``).
+
+The `Scheduler` is the simulation's clock: a daemon thread that runs deferred
+calls in time order. Every pin level the world drives (bounces, PIR holds, echo
+pulses, charge ends) is driven from this one thread; a failing call is logged
+and the thread goes on.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import os
+import random
+import shutil
+import socket
+import tempfile
+import threading
+import time
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from device.errors import ConfigError
+from hwsim.control import (
+    ControlRegistry,
+    Handler,
+    MqttControl,
+    parse_number,
+    parse_optional_number,
+    parse_switch,
+)
+from hwsim.world import (
+    Contact,
+    LightLevel,
+    Mcp3008,
+    OutputRecord,
+    Pir,
+    RangeTarget,
+    ThermalModel,
+)
+
+log = logging.getLogger(__name__)
+
+_current: Simulation | None = None
+_current_lock = threading.Lock()
+
+
+def current() -> Simulation:
+    """The process's simulation (made by `SimFactory`); raises LookupError if there is none."""
+    with _current_lock:
+        if _current is None:
+            raise LookupError("no hwsim simulation is running (create a hwsim.gpio.SimFactory)")
+        return _current
+
+
+class _Call:
+    __slots__ = ("cancelled", "fn", "when")
+
+    def __init__(self, when: float, fn: Callable[[], None]) -> None:
+        self.when = when
+        self.fn = fn
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class Scheduler:
+    """A clock thread running deferred calls in time order (a `hwsim.world.Clock`)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._heap: list[tuple[float, int, _Call]] = []
+        self._seq = 0
+        self._cond = threading.Condition()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="hwsim-clock", daemon=True)
+
+    def now(self) -> float:
+        return self._clock()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def call_at(self, when: float, fn: Callable[[], None]) -> _Call:
+        call = _Call(when, fn)
+        with self._cond:
+            self._seq += 1
+            heapq.heappush(self._heap, (when, self._seq, call))
+            self._cond.notify()
+        return call
+
+    def call_later(self, delay: float, fn: Callable[[], None]) -> _Call:
+        return self.call_at(self.now() + delay, fn)
+
+    def every(self, period: Callable[[], float], fn: Callable[[], None], first: float) -> None:
+        """Call `fn` after `first` seconds, then again after each `period()` seconds."""
+
+        def tick() -> None:
+            try:
+                fn()
+            finally:
+                self.call_later(period(), tick)
+
+        self.call_later(first, tick)
+
+    def close(self, timeout: float = 1.0) -> None:
+        with self._cond:
+            self._stopped = True
+            self._heap.clear()
+            self._cond.notify_all()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._stopped:
+                    if not self._heap:
+                        self._cond.wait()
+                        continue
+                    delay = self._heap[0][0] - self._clock()
+                    if delay <= 0:
+                        break
+                    self._cond.wait(delay)
+                if self._stopped:
+                    return
+                _, _, call = heapq.heappop(self._heap)
+            if call.cancelled:
+                continue
+            try:
+                call.fn()
+            except Exception:
+                log.exception("hwsim: simulated event failed")
+
+
+# ---------------------------------------------------------------- device handles
+
+
+class SimDevice(Protocol):
+    """A named simulated device: its control actions and a snapshot of its state."""
+
+    name: str
+
+    def actions(self) -> dict[str, Handler]: ...
+
+    def snapshot(self) -> dict[str, object]: ...
+
+
+class ButtonDevice:
+    """A push button (`kind` "button") or a reed switch on a door (`kind` "door")."""
+
+    def __init__(self, name: str, contact: Contact, kind: str = "button") -> None:
+        self.name, self.contact, self.kind = name, contact, kind
+
+    def press(self) -> None:
+        self.contact.set_closed(True)
+
+    def release(self) -> None:
+        self.contact.set_closed(False)
+
+    def click(self, hold: float = 0.1) -> None:
+        if not (0 < hold <= 60):
+            raise ValueError(f"hold must be between 0 and 60 s, not {hold!r}")
+        self.contact.click(hold)
+
+    # a door is closed while its reed contact is closed (magnet near)
+    def open(self) -> None:
+        self.contact.set_closed(False)
+
+    def close(self) -> None:
+        self.contact.set_closed(True)
+
+    @property
+    def pressed(self) -> bool:
+        return self.contact.closed
+
+    @property
+    def is_open(self) -> bool:
+        return not self.contact.closed
+
+    def actions(self) -> dict[str, Handler]:
+        if self.kind == "door":
+            return {"open": lambda p: self.open(), "close": lambda p: self.close()}
+        return {
+            "press": lambda p: self.press(),
+            "release": lambda p: self.release(),
+            "click": lambda p: self.click(parse_optional_number(p, "hold seconds") or 0.1),
+        }
+
+    def snapshot(self) -> dict[str, object]:
+        if self.kind == "door":
+            return {"kind": "door", "open": self.is_open}
+        return {"kind": "button", "pressed": self.pressed}
+
+
+class MotionDevice:
+    def __init__(self, name: str, pir: Pir) -> None:
+        self.name, self.pir = name, pir
+
+    def trigger(self, hold: float | None = None) -> None:
+        self.pir.trigger(hold)
+
+    @property
+    def active(self) -> bool:
+        return self.pir.active
+
+    def actions(self) -> dict[str, Handler]:
+        return {"trigger": lambda p: self.trigger(parse_optional_number(p, "hold seconds"))}
+
+    def snapshot(self) -> dict[str, object]:
+        return {"kind": "motion", "active": self.active}
+
+
+def _auto_action(on: Callable[[], None], freeze: Callable[[], None]) -> Handler:
+    def handler(payload: str) -> None:
+        (on if parse_switch(payload) else freeze)()
+
+    return handler
+
+
+class LightDevice:
+    def __init__(self, name: str, light: LightLevel) -> None:
+        self.name, self.light = name, light
+
+    def set_lux(self, lux: float) -> None:
+        self.light.set_lux(lux)
+
+    def auto(self) -> None:
+        self.light.auto()
+
+    @property
+    def lux(self) -> float:
+        return self.light.lux()
+
+    def actions(self) -> dict[str, Handler]:
+        return {
+            "set": lambda p: self.set_lux(parse_number(p, "lux")),
+            "auto": _auto_action(self.auto, lambda: self.set_lux(self.lux)),
+        }
+
+    def snapshot(self) -> dict[str, object]:
+        return {"kind": "light", "lux": round(self.lux, 2), "auto": self.light.override is None}
+
+
+class DistanceDevice:
+    def __init__(self, name: str, target: RangeTarget) -> None:
+        self.name, self.target = name, target
+
+    def set_distance(self, metres: float) -> None:
+        self.target.set_distance(metres)
+
+    def auto(self) -> None:
+        self.target.auto()
+
+    @property
+    def distance(self) -> float:
+        return self.target.distance()
+
+    def actions(self) -> dict[str, Handler]:
+        return {
+            "set": lambda p: self.set_distance(parse_number(p, "metres")),
+            "auto": _auto_action(self.auto, lambda: self.set_distance(self.distance)),
+        }
+
+    def snapshot(self) -> dict[str, object]:
+        return {"kind": "distance", "metres": round(self.distance, 4), "auto": self.target.override is None}
+
+
+class AdcChannelDevice:
+    def __init__(self, name: str, chip: Mcp3008, channel: int) -> None:
+        self.name, self.chip, self.channel = name, chip, channel
+
+    def set_voltage(self, volts: float) -> None:
+        self.chip.set_voltage(self.channel, volts)
+
+    def auto(self) -> None:
+        self.chip.auto(self.channel)
+
+    @property
+    def voltage(self) -> float:
+        return self.chip.voltage(self.channel)
+
+    def actions(self) -> dict[str, Handler]:
+        return {
+            "set": lambda p: self.set_voltage(parse_number(p, "volts")),
+            "auto": _auto_action(self.auto, lambda: self.set_voltage(self.voltage)),
+        }
+
+    def snapshot(self) -> dict[str, object]:
+        auto = self.chip.overrides[self.channel] is None
+        return {"kind": "mcp3008", "volts": round(self.voltage, 4), "auto": auto}
+
+
+class CpuTempDevice:
+    """The SoC temperature, written to `path` (millidegrees, like sysfs) every `period` s."""
+
+    def __init__(self, name: str, model: ThermalModel, path: Path) -> None:
+        self.name, self.model, self.path = name, model, path
+
+    def set_celsius(self, celsius: float) -> None:
+        self.model.set_celsius(celsius)
+        self.write()
+
+    def auto(self) -> None:
+        self.model.auto()
+        self.write()
+
+    @property
+    def celsius(self) -> float:
+        return self.model.celsius()
+
+    def write(self) -> None:
+        tmp = self.path.with_name(f".{self.path.name}.{threading.get_ident()}.tmp")
+        tmp.write_text(f"{round(self.celsius * 1000)}\n")
+        os.replace(tmp, self.path)
+
+    def actions(self) -> dict[str, Handler]:
+        return {
+            "set": lambda p: self.set_celsius(parse_number(p, "degrees Celsius")),
+            "auto": _auto_action(self.auto, lambda: self.set_celsius(self.celsius)),
+        }
+
+    def snapshot(self) -> dict[str, object]:
+        return {"kind": "cpu_temperature", "celsius": round(self.celsius, 2), "auto": self.model.override is None}
+
+
+# ---------------------------------------------------------------- the simulation
+
+
+def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read the pi2mqtt TOML (raw; the daemon validates it) for its wiring."""
+    p = Path(path)
+    try:
+        with p.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError([f"{p}: HWSIM_CONFIG names a file that does not exist"]) from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError([f"{p}: {e}"]) from None
+
+
+def host_load() -> float:
+    """The host's load per core (1-minute average), 0 where unknown."""
+    try:
+        return os.getloadavg()[0] / (os.cpu_count() or 1)
+    except OSError:
+        return 0.0
+
+
+class Simulation:
+    """The world of one process: clock, named devices, outputs, parts, control."""
+
+    def __init__(
+        self,
+        *,
+        sim_id: str | None = None,
+        broker: str | None = None,
+        directory: str | os.PathLike[str] | None = None,
+        auto: bool = False,
+        speed: float = 1.0,
+        seed: int | str | None = None,
+        config: dict[str, Any] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config or {}
+        device_cfg = self.config.get("device", {})
+        self.id = sim_id or str(device_cfg.get("id") or socket.gethostname())
+        self.broker = broker
+        self.auto = auto
+        self.speed = speed
+        self.seed = seed
+        self.scheduler = Scheduler(clock)
+        self.control = ControlRegistry()
+        self.mqtt: MqttControl | None = None
+        self._owned_dir = directory is None
+        self.dir = Path(directory) if directory is not None else Path(tempfile.mkdtemp(prefix="hwsim-"))
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._devices: dict[str, SimDevice] = {}
+        self._outputs: dict[str, OutputRecord] = {}
+        self._parts: list[object] = []
+        self._closed = False
+        self.control.register("get", lambda p: self.snapshot())
+        global _current
+        with _current_lock:
+            _current = self
+
+    def rng(self, name: str) -> random.Random:
+        """A random source for one model, reproducible when the simulation has a seed."""
+        return random.Random(f"{self.seed}:{name}") if self.seed is not None else random.Random()
+
+    # -- registries
+    def add_device(self, device: SimDevice) -> SimDevice:
+        if device.name in self._devices:
+            raise ValueError(f"two hwsim devices are called {device.name!r}")
+        self._devices[device.name] = device
+        for action, handler in device.actions().items():
+            self.control.register(f"{device.name}/{action}", handler)
+        self.control.register(f"{device.name}/get", lambda p: device.snapshot())
+        return device
+
+    def device(self, name: str) -> Any:
+        """The simulated device `name` (as named in the config)."""
+        try:
+            return self._devices[name]
+        except KeyError:
+            raise KeyError(f"no simulated device {name!r}; have {sorted(self._devices)}") from None
+
+    def devices(self) -> dict[str, SimDevice]:
+        return dict(self._devices)
+
+    def add_output(self, record: OutputRecord) -> OutputRecord:
+        self._outputs[record.name] = record
+        record.listeners.append(self._publish_output)
+        return record
+
+    def output(self, name: str) -> OutputRecord:
+        try:
+            return self._outputs[name]
+        except KeyError:
+            raise KeyError(f"no simulated output {name!r}; have {sorted(self._outputs)}") from None
+
+    def outputs(self) -> dict[str, OutputRecord]:
+        return dict(self._outputs)
+
+    def add_part(self, part: object) -> object:
+        """Let another simulator join: its `close()` (if any) runs when the simulation closes."""
+        self._parts.append(part)
+        return part
+
+    def snapshot(self) -> dict[str, object]:
+        return {
+            "devices": {n: d.snapshot() for n, d in self._devices.items()},
+            "outputs": {n: o.state for n, o in self._outputs.items()},
+        }
+
+    # -- lifecycle
+    def start(self) -> None:
+        """Start the clock, the CPU temperature file, the autonomous world and MQTT control."""
+        self.scheduler.start()
+        temps = [d for d in self._devices.values() if isinstance(d, CpuTempDevice)]
+        for dev in temps:
+            dev.write()
+            self.scheduler.every(lambda: 0.5, dev.write, 0.5)
+        if self.auto:
+            self._start_auto()
+        if self.broker:
+            self.mqtt = MqttControl(self.control, self.broker, self.id)
+            for record in self._outputs.values():
+                self._publish_output(record)
+            self.mqtt.start()
+
+    def _publish_output(self, record: OutputRecord) -> None:
+        if self.mqtt is not None:
+            self.mqtt.publish_state(record.name, {"value": record.state, "level": record.level, "pin": record.pin})
+
+    def _start_auto(self) -> None:
+        rng = self.rng("auto")
+        for dev in self._devices.values():
+            if isinstance(dev, MotionDevice):
+                self.scheduler.every(lambda: rng.uniform(10, 40), dev.trigger, rng.uniform(1, 5))
+            elif isinstance(dev, ButtonDevice) and dev.kind == "button":
+                click = dev.click
+
+                def ring(click: Callable[[float], None] = click) -> None:
+                    click(rng.uniform(0.08, 0.3))
+
+                self.scheduler.every(lambda: rng.uniform(30, 90), ring, rng.uniform(2, 6))
+            elif isinstance(dev, ButtonDevice):
+
+                def visit(door: ButtonDevice = dev) -> None:
+                    door.open()
+                    self.scheduler.call_later(rng.uniform(3, 15), door.close)
+
+                self.scheduler.every(lambda: rng.uniform(40, 120), visit, rng.uniform(3, 8))
+
+    def close(self) -> None:
+        """Stop everything this simulation started; safe to call twice."""
+        global _current
+        if self._closed:
+            return
+        self._closed = True
+        for part in reversed(self._parts):
+            closer = getattr(part, "close", None)
+            if callable(closer):
+                try:
+                    closer()
+                except Exception:
+                    log.exception("hwsim: closing %r failed", part)
+        if self.mqtt is not None:
+            self.mqtt.close()
+        self.scheduler.close()
+        if self._owned_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        with _current_lock:
+            if _current is self:
+                _current = None
+

@@ -1,0 +1,318 @@
+"""The live view: the pure model, the 80x24 renderer, plain and live `watch` against real brokers."""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import json
+import os
+import pty
+import re
+import select
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.cells import cell_len
+from rich.console import Console
+
+from device.broker import EmbeddedBroker
+from device.errors import BrokerError
+from device.view import BrokerUrl, Seen, Summary, ViewModel, render, watch
+from device.view.model import format_age, format_value, sparkline
+from tests.mosquitto import Mosquitto
+from tests.mqttwait import Subscriber
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def reading(value: Any, unit: str | None = None, seq: int = 1) -> bytes:
+    d: dict[str, Any] = {"value": value, "ts": "2026-11-21T10:00:00.123Z", "seq": seq}
+    if unit:
+        d["unit"] = unit
+    return json.dumps(d).encode()
+
+
+RADIO = {"value": 98.5, "ts": "2026-11-21T10:00:00.123Z", "seq": 3, "rssi": 42, "snr": 20,
+         "stereo": True, "volume": 8, "mute": False, "band": "world", "preset": 2}
+RDS = {"value": "RADIO 1", "ts": "2026-11-21T10:00:00.123Z", "seq": 9, "ps": "RADIO 1",
+       "radiotext": "Now playing: the news at ten", "pty": "News", "pi": 0xC201}
+
+
+def demo_model() -> ViewModel:
+    m = ViewModel()
+    m.apply("pi2mqtt/lab/status", b"online", 0.0)
+    for i, v in enumerate([20.5, 21.0, 21.5, 22.0]):
+        m.apply("pi2mqtt/lab/temperature", reading(v, "°C", seq=i), float(i))
+    m.apply("pi2mqtt/lab/motion", reading(True), 2.0)
+    m.apply("pi2mqtt/lab/radio", json.dumps(RADIO).encode(), 3.0)
+    m.apply("pi2mqtt/lab/radio/rds", json.dumps(RDS).encode(), 3.0)
+    return m
+
+
+# ---- model ----------------------------------------------------------------------
+
+def test_model_tracks_status_entities_in_first_seen_order() -> None:
+    m = demo_model()
+    dev = m.devices["lab"]
+    assert dev.status == "online"
+    assert list(dev.entities) == ["temperature", "motion"]
+    t = dev.entities["temperature"]
+    assert (t.value, t.unit, t.seq, t.count, t.updated) == (22.0, "°C", 3, 4, 3.0)
+    assert list(t.history) == [20.5, 21.0, 21.5, 22.0]
+    assert list(dev.entities["motion"].history) == []  # booleans are not plotted
+
+
+def test_model_returns_a_seen_record_per_reading() -> None:
+    m = ViewModel()
+    assert m.apply("pi2mqtt/a/humidity", reading(55.25, "%"), 1.0) == Seen("a", "humidity", "55.25", "%")
+    assert m.apply("pi2mqtt/a/status", b"offline", 2.0) == Seen("a", "status", "offline")
+    assert m.apply("pi2mqtt/a/door", reading(False), 3.0) == Seen("a", "door", "off")
+
+
+def test_model_radio_panel_fields() -> None:
+    radio = demo_model().devices["lab"].radio
+    assert radio is not None
+    assert radio.frequency == 98.5
+    assert radio.state["rssi"] == 42 and radio.state["stereo"] is True
+    assert radio.rds["ps"] == "RADIO 1" and radio.rds["pi"] == 0xC201
+    assert list(radio.rssi_history) == [42.0]
+    assert "radio" not in demo_model().devices["lab"].entities
+
+
+def test_model_counts_diagnostics_commands_replies_backfill_without_entities() -> None:
+    m = ViewModel()
+    m.apply("pi2mqtt/a/diagnostics", b'{"frames_ok": 3}', 1.0)
+    m.apply("pi2mqtt/a/diagnostics/link", b'{"crc": 0}', 1.0)
+    m.apply("pi2mqtt/a/led/set", b'{"value": true}', 1.0)
+    m.apply("pi2mqtt/a/led/set/reply", b'{"ok": true}', 1.0)
+    m.apply("pi2mqtt/a/temp/backfill", reading(1.0), 1.0)
+    m.apply("pi2mqtt/a/radio/event", b'{"event": "tuned"}', 1.0)
+    dev = m.devices["a"]
+    assert (dev.diagnostics, dev.commands, dev.replies, dev.backfill) == (2, 1, 1, 1)
+    assert dev.entities == {}
+    assert dev.radio is not None and dev.radio.events == 1
+    assert dev.messages == 6
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"", b"not json", b"\xff\xfe\x00", b"[1, 2]", b'{"no_value": 1}', b"NaN", b"1e999",
+     b'{"value": {"nested": [1, 2]}}', b"[" * 5000, b'{"value": 1, "unit": 5, "seq": "x"}'],
+)
+def test_model_tolerates_garbage_payloads(payload: bytes) -> None:
+    m = ViewModel()
+    m.apply("pi2mqtt/a/weird", payload, 1.0)
+    m.apply("pi2mqtt/a/status", payload, 1.0)
+    m.apply("pi2mqtt/a/radio", payload, 1.0)
+    m.apply("pi2mqtt/a/radio/rds", payload, 1.0)
+    assert "weird" in m.devices["a"].entities
+    for e in m.devices["a"].entities.values():
+        assert all(isinstance(v, float) for v in e.history)
+    render(m, 80, 24)  # and it still renders
+
+
+def test_model_ignores_topics_outside_device_shape() -> None:
+    m = ViewModel("pi2mqtt")
+    for topic in ("hwsim/a/button", "pi2mqtt", "pi2mqtt/a", "pi2mqtt//x", "pi2mqtt/a//b", "pi2mqttx/a/b"):
+        assert m.apply(topic, reading(1), 1.0) is None
+    assert m.devices == {} and m.ignored == 6 and m.total == 6
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    topics=st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(["pi2mqtt", "a", "b", "radio", "rds", "status", "set", "reply",
+                                      "diagnostics", "", "ünï", "x" * 40]), max_size=5),
+            st.one_of(st.binary(max_size=60), st.builds(lambda v: reading(v), st.one_of(
+                st.floats(allow_nan=True), st.integers(), st.text(max_size=80), st.booleans(), st.none()))),
+        ),
+        max_size=30,
+    ),
+    width=st.integers(20, 160),
+    height=st.integers(2, 60),
+)
+def test_model_and_render_never_raise_and_fit(topics: list[tuple[list[str], bytes]], width: int, height: int) -> None:
+    m = ViewModel()
+    for i, (levels, payload) in enumerate(topics):
+        m.apply("/".join(["pi2mqtt", *levels]), payload, float(i))
+    lines = rendered_lines(m, width, height)
+    assert len(lines) <= height
+    assert all(cell_len(line) <= width for line in lines)
+
+
+# ---- helpers for rendering -------------------------------------------------------
+
+def rendered_lines(m: ViewModel, width: int = 80, height: int = 24, now: float | None = None) -> list[str]:
+    console = Console(record=True, width=width, height=height, file=io.StringIO(), color_system=None)
+    console.print(render(m, width, height, now=now, source="mqtt://127.0.0.1:1883"))
+    return console.export_text().splitlines()
+
+
+def test_sparkline_and_formatting() -> None:
+    assert sparkline([1.0, 2.0, 3.0], 10) == "▁▅█"
+    assert sparkline([5.0, 5.0], 10) == "▄▄"
+    assert sparkline([float(i) for i in range(50)], 4) == "▁▃▆█"
+    assert sparkline([], 5) == ""
+    assert format_value(None) == "—" and format_value(True) == "on" and format_value(21.50) == "21.5"
+    assert format_age(0.42) == "0.4s" and format_age(75) == "1m" and format_age(7300) == "2h"
+
+
+# ---- rendering -------------------------------------------------------------------
+
+def test_render_shows_devices_entities_values_and_radio_in_80x24() -> None:
+    lines = rendered_lines(demo_model(), now=4.0)
+    text = "\n".join(lines)
+    assert len(lines) <= 24 and all(cell_len(line) <= 80 for line in lines)
+    assert "lab" in text and "online" in text
+    assert re.search(r"temperature\s+22 °C\s+1\.0s\s+▁▃▆█", text)
+    assert re.search(r"motion\s+on\s+2\.0s", text)
+    assert "98.50 MHz" in text and "RSSI 42" in text and "stereo" in text
+    assert "RADIO 1" in text and "PI C201" in text and "PTY News" in text and "the news at ten" in text
+    assert lines[-1].startswith("mqtt://127.0.0.1:1883") and "msgs" in lines[-1]
+
+
+def test_render_many_entities_uses_two_columns_then_truncates() -> None:
+    m = demo_model()
+    for i in range(30):
+        m.apply(f"pi2mqtt/lab/adc_{i:02d}", reading(i / 10, "V"), 3.0)
+    lines = rendered_lines(m, now=4.0)
+    assert len(lines) <= 24 and all(cell_len(line) <= 80 for line in lines)
+    assert any(line.count("adc_") == 2 for line in lines)  # two columns
+    for i in range(20):
+        m.apply(f"pi2mqtt/other/e{i}", reading(i), 3.0)
+    lines = rendered_lines(m, now=4.0)
+    text = "\n".join(lines)
+    assert len(lines) <= 24 and all(cell_len(line) <= 80 for line in lines)
+    assert "other" in text and "more" in text
+
+
+def test_render_waiting_message_when_empty() -> None:
+    lines = rendered_lines(ViewModel("home"))
+    assert "waiting for pi2mqtt devices under home/#" in lines[0]
+
+
+def test_summary_counts_per_device_and_entity() -> None:
+    s = Summary.of(demo_model())
+    assert s.total == 8
+    assert s.entity_count("lab", "temperature") == 4
+    assert s.entity_count("lab", "radio") == 1 and s.entity_count("nope", "x") == 0
+    text = s.format()
+    assert "8 messages from 1 device(s)" in text and "temperature" in text
+
+
+def test_broker_url_parsing() -> None:
+    assert BrokerUrl.parse("mqtt://h:1884") == BrokerUrl("h", 1884, False)
+    assert BrokerUrl.parse("mqtts://u:p%40ss@h") == BrokerUrl("h", 8883, True, "u", "p@ss")
+    assert BrokerUrl.parse("localhost") == BrokerUrl("localhost", 1883, False)
+    for bad in ("http://h", "mqtt://h:99999", "mqtt://"):
+        with pytest.raises(BrokerError):
+            BrokerUrl.parse(bad)
+
+
+# ---- watch against real brokers ---------------------------------------------------
+
+class LineSink(io.StringIO):
+    """A text stream that lets a test await written lines."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cond = threading.Condition()
+
+    def write(self, s: str) -> int:
+        with self.cond:
+            n = super().write(s)
+            self.cond.notify_all()
+            return n
+
+    def wait_lines(self, n: int, timeout: float = 10.0) -> list[str]:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while len(self.getvalue().splitlines()) < n:
+                left = deadline - time.monotonic()
+                assert left > 0, f"timed out waiting for {n} lines; got {self.getvalue()!r}"
+                self.cond.wait(left)
+            return self.getvalue().splitlines()
+
+
+def test_watch_plain_lines_from_real_mosquitto(broker: Mosquitto, subscriber: Subscriber) -> None:
+    out, ready, stop = LineSink(), threading.Event(), threading.Event()
+    model = ViewModel()
+    result: list[int] = []
+    t = threading.Thread(target=lambda: result.append(
+        watch(broker.url, duration=30, plain=True, out=out, model=model, stop=stop, ready=ready)))
+    t.start()
+    try:
+        assert ready.wait(10)
+        subscriber.publish("pi2mqtt/pi-lab/status", "online", retain=True)
+        subscriber.publish("pi2mqtt/pi-lab/cpu_temp", reading(48.2, "°C"))
+        subscriber.publish("pi2mqtt/pi-lab/led/set/reply", b'{"ok": true}')
+        subscriber.publish("pi2mqtt/pi-lab/button", reading(True))
+        lines = out.wait_lines(3)
+    finally:
+        stop.set()
+        t.join(10)
+    assert result == [0]
+    assert re.fullmatch(r"\d\d:\d\d:\d\d pi-lab status online", lines[0])
+    assert re.fullmatch(r"\d\d:\d\d:\d\d pi-lab cpu_temp 48.2 °C", lines[1])
+    assert re.fullmatch(r"\d\d:\d\d:\d\d pi-lab button on", lines[2])
+    assert Summary.of(model).entity_count("pi-lab", "cpu_temp") == 1
+
+
+def test_watch_returns_after_duration(broker: Mosquitto) -> None:
+    out = io.StringIO()
+    started = time.monotonic()
+    assert watch(broker.url, duration=0.3, plain=True, out=out) == 0
+    assert time.monotonic() - started < 10
+
+
+def test_watch_unreachable_broker_is_one_line_and_code_1(broker: Mosquitto) -> None:
+    broker.stop()
+    err = io.StringIO()
+    assert watch(broker.url, duration=1, plain=True, out=io.StringIO(), err=err) == 1
+    lines = err.getvalue().splitlines()
+    assert len(lines) == 1 and "cannot reach the broker" in lines[0] and broker.url in lines[0]
+
+
+def test_watch_live_view_through_a_pty_with_embedded_broker() -> None:
+    with EmbeddedBroker() as b:
+        pub = Subscriber(b.port).connect()
+        pub.publish("pi2mqtt/lab/status", "online", retain=True)
+        pub.publish("pi2mqtt/lab/pressure", reading(1013.25, "hPa"), retain=True)
+        pub.publish("pi2mqtt/lab/radio", json.dumps(RADIO).encode(), retain=True)
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        code = f"import sys; from device.view import watch; sys.exit(watch({b.url!r}, duration=1.0))"
+        proc = subprocess.Popen([sys.executable, "-c", code], stdin=slave, stdout=slave, stderr=slave,
+                                cwd=REPO, env=dict(os.environ, TERM="xterm-256color"))
+        os.close(slave)
+        raw = b""
+        try:
+            while select.select([master], [], [], 15)[0]:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the child closed the pty
+                    break
+                if not chunk:
+                    break
+                raw += chunk
+            assert proc.wait(15) == 0
+        finally:
+            os.close(master)
+            if proc.poll() is None:
+                proc.kill()
+        pub.close()
+    screen = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", raw.decode("utf-8", "replace"))
+    assert "lab" in screen and "online" in screen
+    assert re.search(r"pressure\s+1013\.25 hPa", screen)
+    assert "98.50 MHz" in screen
+    assert "\x1b[?1049h" in raw.decode("utf-8", "replace")  # alternate screen, restored at exit
