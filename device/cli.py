@@ -131,7 +131,10 @@ def sim_environment(cfg: Config, config_path: Path, sim_dir: Path, *, auto: bool
     cpu = [c.model_copy(update={"sensor_file": sim_dir / "cpu_temp"}) for c in cfg.cpu_temperature]
     gpio = cfg.gpio.model_copy(update={"pin_factory": "hwsim"})
     assert all(isinstance(c, CpuTemperatureConfig) for c in cpu)
-    return cfg.model_copy(update={"cpu_temperature": cpu, "gpio": gpio})
+    update: dict[str, Any] = {"cpu_temperature": cpu, "gpio": gpio}
+    if cfg.coprocessor is not None:
+        update["coprocessor"] = cfg.coprocessor.model_copy(update={"port": str(sim_dir / "ttyACM0")})
+    return cfg.model_copy(update=update)
 
 
 def read_password(cfg: Config) -> str | None:
@@ -160,36 +163,6 @@ def start_daemon(cfg: Config, state_dir: Path) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from device.state import resolve_state_dir
+    from device.runner import run
 
-    path = args.config or default_config_path()
-    overrides: dict[str, Any] = {}
-    if args.broker:
-        overrides["mqtt.url"] = args.broker
-    cfg = load_config(path, overrides)
-    setup_logging(args.log_level or cfg.log.level)
-    state_dir = resolve_state_dir(cfg.device.state_dir)
-    try:
-        state_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ConfigError([f"{path}: device.state_dir: cannot create {state_dir}: {e.strerror}"]) from None
-    if args.sim:
-        cfg = sim_environment(cfg, path.resolve(), state_dir / "hwsim")
-
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: object) -> None:
-        log.info("received %s; stopping", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    daemon = start_daemon(cfg, state_dir)
-    try:
-        daemon.run(stop)
-    finally:
-        daemon.stop()
-        from device.gpio import release_pin_factory
-
-        threading.Thread(target=release_pin_factory, daemon=True).start()
-    return EXIT_OK
+    return run(args)

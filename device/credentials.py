@@ -102,7 +102,9 @@ def resolve_secret(
 ) -> str | None:
     """The secret from whichever one source is configured, else None.
 
-    With no source configured and `default_credential` given, a credential of that name in
+    A `file` that is a bare name (no "/") names a systemd credential when
+    $CREDENTIALS_DIRECTORY holds one of that name, else a file relative to the working
+    directory. With no source configured and `default_credential` given, a credential of that name in
     $CREDENTIALS_DIRECTORY is used when present and not empty (so `LoadCredential=` in the
     unit is enough, and a unit without a password file still starts).
     """
@@ -114,6 +116,11 @@ def resolve_secret(
         log.warning("%s is given in clear in the config; prefer %s_file or a systemd credential", key, key)
         return value
     if file is not None:
+        directory = os.environ.get("CREDENTIALS_DIRECTORY")
+        name = str(file)
+        if directory and "/" not in name and (Path(directory) / name).exists():
+            # `password_file = "mqtt-password"` under systemd: the credential of that name
+            return read_secret(Path(directory) / name, key=key + "_file")
         return read_secret(file, key=key + "_file")
     if credential is not None:
         return read_credential(credential, key=key + "_credential")

@@ -2,17 +2,19 @@
 
 Theory of operation
 -------------------
-`Daemon.start()` opens every component (one that fails to open is marked
-failed; the rest go on), starts one `Poller` thread per polled entity, hooks
-event components to their edges, and starts the MQTT client. Every value —
-polled, edge or output state — goes through `publish_value()`, which assigns
-the entity's next `seq`, builds the JSON payload and puts it in the outbox
-under one lock, so each entity's readings are queued in order.
+`Daemon.start()` opens the co-processor link (if configured), every component
+(one that fails to open is marked failed; the rest go on) and every service,
+starts one `PollGroup` thread per polling interval, hooks event components to
+their edges, and starts the MQTT client. Every value — polled, edge, output
+state or service state — goes through `publish()`, which assigns the entity's
+next `seq`, builds the JSON payload and puts it in the outbox under one lock,
+so each entity's readings are queued in order.
 
-Commands arrive on paho's thread and are queued to one command worker, which
-validates, applies, publishes the new state and replies. `run()` is the main
-loop: it watches for hung reads, publishes diagnostics and drives the status
-LED until asked to stop. `stop()` is bounded: it never waits on a stuck read.
+Commands arrive on paho's thread, pass a rate limit, and are queued to one
+command worker, which validates, applies, publishes the new state and replies.
+`run()` is the main loop: it watches for hung reads, publishes diagnostics and
+drives the status LED until asked to stop. `stop()` is bounded: it never waits
+on a stuck read.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,20 +37,21 @@ from device.mqtt import payloads
 from device.mqtt.client import MqttClient
 from device.mqtt.topics import Topics
 from device.outbox import MemoryOutbox, Outbox, OutMsg
-from device.poller import Poller
+from device.poller import PollGroup, build_groups
+from device.ratelimit import TokenBucket
 from device.schedule import ChangeFilter
+from device.service import Service
 from device.state import SeqStore
 
 log = logging.getLogger("pi2mqtt")
 
 
-class EntityHealth:
-    """Per-entity figures for diagnostics."""
+class ComponentHealth:
+    """Per-component figures for diagnostics and error reporting."""
 
-    __slots__ = ("error", "errors", "filter", "published", "timed_out")
+    __slots__ = ("error", "errors", "published", "timed_out")
 
-    def __init__(self, flt: ChangeFilter) -> None:
-        self.filter = flt
+    def __init__(self) -> None:
         self.published = 0
         self.errors = 0
         self.error: str | None = None
@@ -55,7 +59,7 @@ class EntityHealth:
 
 
 class Daemon:
-    """One pi2mqtt device: its components, its outbox and its broker connection."""
+    """One pi2mqtt device: its components, services, outbox and broker connection."""
 
     def __init__(
         self,
@@ -74,33 +78,75 @@ class Daemon:
         self.seqs = SeqStore(state_dir / "seq.json" if state_dir else None)
         self.components: list[Component] = []
         self.outputs: dict[str, OutputComponent] = {}
-        self.health: dict[str, EntityHealth] = {}
+        self.services: dict[str, Service] = {}
+        self.health: dict[str, ComponentHealth] = {}
+        self.filters: dict[str, ChangeFilter] = {}
         self.failed: dict[str, str] = {}
-        self.pollers: list[Poller] = []
+        self.groups: list[PollGroup] = []
+        self.link: Any = None
+        self._link_listeners: list[Callable[[str, Any], None]] = []
+        self._link_state_listeners: list[Callable[[str], None]] = []
         self.status_led = StatusLed(cfg.status_led, pin_factory) if cfg.status_led else None
         self._publish_lock = threading.Lock()
         self._stop = threading.Event()
-        self._commands: queue.Queue[tuple[str, str, bytes, Any] | None] = queue.Queue(maxsize=256)
+        self._commands: queue.Queue[tuple[str, bytes, Any] | None] = queue.Queue(maxsize=256)
         self._command_thread = threading.Thread(target=self._command_loop, name="commands", daemon=True)
+        self._rate = TokenBucket(rate=20.0, burst=50)
         self.started_at = time.time()
         self.first_publish_at: float | None = None
         self.commands_ok = 0
         self.commands_failed = 0
+        self.commands_dropped = 0
         self.client = MqttClient(
             cfg.mqtt, self.topics, self.outbox, password=password,
             on_command=self._on_command, on_state=self._on_mqtt_state,
         )
+        if cfg.coprocessor is not None:
+            self._open_link()
         for comp in build_components(cfg, pin_factory):
             self.add_component(comp)
+        for bcfg in cfg.bme280:
+            from device.coproc.bme280 import Bme280Sensor
+
+            self.add_component(Bme280Sensor(bcfg, self.link))
+        if cfg.radio is not None:
+            self._add_radio()
+
+    def _open_link(self) -> None:
+        from device.link.port import LinkPort
+
+        c = self.cfg.coprocessor
+        assert c is not None
+        self.link = LinkPort(
+            c.port, c.baud, reset_pin=c.reset_pin, pin_factory=self.pin_factory,
+            on_event=self._on_link_event, on_state=self._on_link_state,
+        )
+
+    def _add_radio(self) -> None:
+        try:
+            from device.radio.service import RadioService
+        except ImportError:
+            log.error("the radio service is not available in this build; [radio] ignored")
+            return
+        assert self.cfg.radio is not None
+        self.add_service(RadioService(self.cfg.radio))
 
     def add_component(self, comp: Component) -> None:
-        """Add a component built elsewhere (co-processor, radio, tests) before `start()`."""
+        """Add a component built elsewhere (tests, extensions) before `start()`."""
         self.components.append(comp)
+        self.health[comp.name] = ComponentHealth()
         ecfg = comp.cfg
-        flt = ChangeFilter(ecfg.deadband, ecfg.heartbeat) if isinstance(ecfg, Polled) else ChangeFilter(None, None)
-        self.health[comp.name] = EntityHealth(flt)
+        for entity, _ in comp.entities():
+            if isinstance(ecfg, Polled):
+                self.filters[entity] = ChangeFilter(ecfg.deadband, ecfg.heartbeat)
+            else:
+                self.filters[entity] = ChangeFilter(None, None)
         if isinstance(comp, OutputComponent):
             self.outputs[comp.name] = comp
+
+    def add_service(self, service: Service) -> None:
+        """Add a service (the radio) before `start()`; its commands arrive on `<name>/set`."""
+        self.services[service.name] = service
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
@@ -121,6 +167,7 @@ class Daemon:
             log.debug("opened %s %s", comp.kind, comp.name)
         self._command_thread.start()
         now = time.time()
+        polled: list[tuple[PolledComponent, float, float]] = []
         for comp in self.components:
             if comp.name in self.failed:
                 continue
@@ -133,16 +180,22 @@ class Daemon:
                 elif isinstance(comp, PolledComponent):
                     ecfg = comp.cfg
                     assert isinstance(ecfg, Polled)
-                    p = Poller(comp, ecfg.interval, ecfg.timeout, self._on_polled, self._stop)
-                    self.pollers.append(p)
+                    polled.append((comp, ecfg.interval, ecfg.timeout))
             except Exception as e:
                 self._mark_failed(comp, f"cannot start: {e}")
-        for p in self.pollers:
-            p.start()
-        log.info("pi2mqtt %s started: device %r, %d entities (%d failed), broker %s",
-                 __version__, self.cfg.device.id, len(self.components), len(self.failed), self.cfg.mqtt.url)
+        self.groups = build_groups(polled, self._on_polled, self._stop)
+        for g in self.groups:
+            g.start()
+        for service in self.services.values():
+            try:
+                service.start(_Context(self))
+            except Exception as e:
+                log.error("service %s failed to start: %s (the rest carry on)", service.name, e)
+        log.info("pi2mqtt %s started: device %r, %d components (%d failed), %d services, broker %s",
+                 __version__, self.cfg.device.id, len(self.components), len(self.failed),
+                 len(self.services), self.cfg.mqtt.url)
 
-    def run(self, stop: threading.Event, tick: float = 0.1) -> None:
+    def run(self, stop: threading.Event, tick: float = 0.1, on_tick: Callable[[], None] | None = None) -> None:
         """The main loop: supervise reads, diagnostics, status LED; until `stop` is set."""
         next_diag = time.monotonic() + min(5.0, self.cfg.diagnostics.interval)
         while not stop.wait(tick):
@@ -152,6 +205,8 @@ class Daemon:
                 self.publish_diagnostics()
                 next_diag = now + self.cfg.diagnostics.interval
             self._update_led()
+            if on_tick is not None:
+                on_tick()
 
     def stop(self, timeout: float = 1.5) -> None:
         """Stop polling, publish offline, disconnect; bounded by `timeout` seconds."""
@@ -170,30 +225,48 @@ class Daemon:
         log.info("stopped")
 
     def _close_all(self) -> None:
-        for p in self.pollers:
-            p.join(0.05)
+        for g in self.groups:
+            g.join(0.05)
+        for service in self.services.values():
+            try:
+                service.close()
+            except Exception:
+                log.exception("closing service %s", service.name)
         for comp in self.components:
             comp.close()
+        if self.link is not None:
+            self.link.close()
         if self.status_led is not None:
             self.status_led.show("stopped")
             self.status_led.close()
 
     # -- values ----------------------------------------------------------------------------
-    def publish_value(self, comp: Component, value: Any, ts: float, error: str | None = None) -> None:
-        """Queue one reading of `comp` (in order, with the entity's next seq)."""
-        h = self.health[comp.name]
-        if error is None and not h.filter.should_publish(value, ts):
-            return
+    def publish(self, entity: str, value: Any, ts: float, unit: str | None = None,
+                error: str | None = None, extra: dict[str, Any] | None = None) -> bool:
+        """Queue one reading of `entity` (in order, with its next seq). False if filtered out."""
+        flt = self.filters.get(entity)
+        if flt is not None and error is None and not flt.should_publish(value, ts):
+            return False
         qos = self.cfg.mqtt.qos
         with self._publish_lock:
-            seq = self.seqs.next(comp.name)
-            payload = payloads.reading(value, ts, seq, comp.unit_of_measurement(), error)
-            self.client.note_latest(comp.name, ts)
-            self.outbox.put(OutMsg(self.topics.entity(comp.name), payload, qos,
-                                   self.cfg.mqtt.retain, comp.name, ts))
-        h.published += 1
+            seq = self.seqs.next(entity)
+            payload = payloads.reading(value, ts, seq, unit, error, extra)
+            self.client.note_latest(entity, ts)
+            self.outbox.put(OutMsg(self.topics.entity(entity), payload, qos, self.cfg.mqtt.retain, entity, ts))
         if self.first_publish_at is None:
             self.first_publish_at = time.time()
+        return True
+
+    def publish_value(self, comp: Component, value: Any, ts: float, error: str | None = None) -> None:
+        """Publish a component's value (a dict per channel for multi-entity components)."""
+        h = self.health[comp.name]
+        if comp.channels:
+            for suffix, (unit, _) in comp.channels.items():
+                v = value.get(suffix) if isinstance(value, dict) else None
+                if self.publish(f"{comp.name}_{suffix}", v, ts, unit, error):
+                    h.published += 1
+        elif self.publish(comp.name, value, ts, comp.unit_of_measurement(), error):
+            h.published += 1
 
     def _on_polled(self, comp: PolledComponent, value: Any, ts: float, error: str | None) -> None:
         h = self.health[comp.name]
@@ -208,7 +281,9 @@ class Daemon:
             log.info("%s: reading again", comp.name)
             h.error = None
             h.timed_out = False
-            h.filter = ChangeFilter(h.filter.deadband, h.filter.heartbeat)
+            for entity, _ in comp.entities():
+                old = self.filters[entity]
+                self.filters[entity] = ChangeFilter(old.deadband, old.heartbeat)
         self.publish_value(comp, value, ts)
 
     def _emit_event(self, comp: EventComponent, value: Any) -> None:
@@ -223,15 +298,23 @@ class Daemon:
         self.publish_value(comp, None, time.time(), why)
 
     def _supervise(self, now: float) -> None:
-        for p in self.pollers:
-            h = self.health[p.comp.name]
-            if not h.timed_out and p.stuck_for(now) > p.timeout:
-                h.timed_out = True
-                h.errors += 1
-                why = f"timeout: no answer within {p.timeout:g}s"
-                h.error = why
-                log.warning("%s: %s; marked unavailable", p.comp.name, why)
-                self.publish_value(p.comp, None, time.time(), why)
+        for g in list(self.groups):
+            found = g.stuck(now)
+            if found is None:
+                continue
+            comp, _ = found
+            h = self.health[comp.name]
+            if h.timed_out:
+                continue
+            h.timed_out = True
+            h.errors += 1
+            why = f"timeout: no answer within {g.timeouts.get(comp.name, 2.0):g}s"
+            h.error = why
+            log.warning("%s: %s; marked unavailable, the others carry on", comp.name, why)
+            self.publish_value(comp, None, time.time(), why)
+            moved = g.split_stuck(now)
+            if moved is not None:
+                self.groups.append(moved)
 
     def _update_led(self) -> None:
         if self.status_led is None:
@@ -246,13 +329,36 @@ class Daemon:
     def _on_mqtt_state(self, state: str) -> None:
         self._update_led()
 
+    # -- the co-processor link ---------------------------------------------------------------
+    def _on_link_event(self, name: str, data: Any) -> None:
+        for cb in list(self._link_listeners):
+            try:
+                cb(name, data)
+            except Exception:
+                log.exception("link event handler failed for %s", name)
+
+    def _on_link_state(self, state: str) -> None:
+        log.info("co-processor link %s", state)
+        for cb in list(self._link_state_listeners):
+            try:
+                cb(state)
+            except Exception:
+                log.exception("link state handler failed")
+        if self.client.connected:
+            self.publish_diagnostics()
+
     # -- commands --------------------------------------------------------------------------
     def _on_command(self, topic: str, payload: bytes, props: Any) -> None:
         entity = self.topics.command_entity(topic)
         if entity is None:
             return
+        if not self._rate.take():
+            self.commands_dropped += 1
+            # Over the limit: answered, not queued. Replies are cheap; work is not.
+            self._reply(entity, payloads.reply_error(CommandError("RATE_LIMITED", "too many commands; slow down")), props)
+            return
         try:
-            self._commands.put_nowait((topic, entity, payload, props))
+            self._commands.put_nowait((entity, payload, props))
         except queue.Full:
             self._reply(entity, payloads.reply_error(CommandError("BUSY", "too many commands queued; try again")), props)
 
@@ -261,22 +367,31 @@ class Daemon:
             item = self._commands.get()
             if item is None or self._stop.is_set():
                 return
-            _, entity, payload, props = item
+            entity, payload, props = item
             try:
                 self._handle_command(entity, payload, props)
             except Exception:
                 log.exception("command to %s failed unexpectedly", entity)
 
     def _handle_command(self, entity: str, payload: bytes, props: Any) -> None:
+        service = self.services.get(entity)
+        if service is not None:
+            try:
+                body = service.command(payload)
+            except Exception as e:  # a service must not raise; answer anyway
+                log.exception("service %s command failed", entity)
+                body = payloads.reply_error(CommandError("INTERNAL", f"{type(e).__name__}: {e}"))
+            self._reply(entity, body, props)
+            return
         req_id = None
         try:
             value, req_id = payloads.parse_command(payload)
             comp = self.outputs.get(entity)
             if comp is None:
-                if entity in self.health:
+                if entity in self.health or entity in self.filters:
                     raise CommandError("READ_ONLY", f"{entity!r} is a sensor; it takes no commands")
                 raise CommandError("UNKNOWN_ENTITY", f"no entity {entity!r} on device {self.cfg.device.id!r}",
-                                   entities=sorted(self.outputs))
+                                   entities=sorted([*self.outputs, *self.services]))
             if entity in self.failed:
                 raise CommandError("UNAVAILABLE", f"{entity!r} is not working: {self.failed[entity]}")
             try:
@@ -308,12 +423,13 @@ class Daemon:
 
     # -- diagnostics ------------------------------------------------------------------------
     def diagnostics(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "version": __version__,
             "uptime_s": round(time.time() - self.started_at, 1),
             "mqtt": self.client.counters(),
             "outbox": self.outbox.stats(),
-            "commands": {"ok": self.commands_ok, "refused": self.commands_failed},
+            "commands": {"ok": self.commands_ok, "refused": self.commands_failed,
+                         "rate_limited": self.commands_dropped},
             "entities": {
                 name: {
                     "published": h.published,
@@ -323,8 +439,16 @@ class Daemon:
                 }
                 for name, h in self.health.items()
             },
-            "skipped_slots": sum(p.skipped for p in self.pollers),
+            "skipped_slots": sum(g.skipped for g in self.groups),
         }
+        if self.link is not None:
+            doc["link"] = self.link.counters()
+        for name, service in self.services.items():
+            try:
+                doc[name] = service.diagnostics()
+            except Exception as e:
+                doc[name] = {"error": str(e)}
+        return doc
 
     def publish_diagnostics(self) -> None:
         try:
@@ -333,7 +457,31 @@ class Daemon:
             log.exception("diagnostics failed")
 
 
-def _emitter(daemon: Daemon, comp: EventComponent) -> Any:
+class _Context:
+    """The `ServiceContext` a service gets from the daemon."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self._d = daemon
+        self.device_id = daemon.cfg.device.id
+        self.state_dir = daemon.state_dir
+        self.pin_factory = daemon.pin_factory
+        self.link = daemon.link
+
+    def publish(self, entity: str, value: Any, *, extra: dict[str, Any] | None = None,
+                unit: str | None = None, ts: float | None = None) -> None:
+        self._d.publish(entity, value, time.time() if ts is None else ts, unit, None, extra)
+
+    def publish_event(self, subtopic: str, doc: dict[str, Any]) -> None:
+        self._d.client.publish_now(f"{self._d.topics.base}/{subtopic}", payloads.dumps(doc), qos=1)
+
+    def on_link_event(self, callback: Callable[[str, Any], None]) -> None:
+        self._d._link_listeners.append(callback)
+
+    def on_link_state(self, callback: Callable[[str], None]) -> None:
+        self._d._link_state_listeners.append(callback)
+
+
+def _emitter(daemon: Daemon, comp: EventComponent) -> Callable[[object], None]:
     """The emit callback an event component gets: publishes with the current time."""
 
     def emit(value: object) -> None:

@@ -12,6 +12,7 @@ operation below); `open_outbox()` picks one.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import sys
@@ -381,9 +382,10 @@ class SqliteOutbox:
         self._flush()
         with self._db_lock:
             if self._conn is not None:
-                try:
+                try:  # fold the WAL into the database: one file at rest
+                    self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                     self._conn.close()
-                except sqlite3.Error as e:  # pragma: no cover - close rarely fails
+                except sqlite3.Error as e:
                     log.warning("closing outbox %s: %s", self.path, e)
                 self._conn = None
         self._event.set()
@@ -426,7 +428,17 @@ class SqliteOutbox:
             self._full.clear()
             if self._closed:  # close() flushes the rest itself
                 return
-            self._flush()
+            try:
+                self._flush()
+            except Exception as e:  # a bug here must not silently stop all commits
+                log.exception("outbox writer failed")
+                with self._db_lock:
+                    conn, self._conn = self._conn, None
+                if conn is not None:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.close()
+                self._degrade(f"writer failed: {e!r}")
+                return
 
     def _flush(self) -> None:
         with self._db_lock:
@@ -469,10 +481,8 @@ class SqliteOutbox:
                         )
                 conn.execute("COMMIT")
             except (sqlite3.Error, OSError) as e:
-                try:
+                with contextlib.suppress(sqlite3.Error):
                     conn.close()
-                except sqlite3.Error:
-                    pass
                 self._conn = None
                 with self._lock:
                     self._ins.clear()

@@ -1,9 +1,20 @@
-"""One thread per polled entity, on a drift-free schedule, supervised for hung reads.
+"""Polling on drift-free schedules, one thread per interval, with hung reads isolated.
 
-Each `Poller` sleeps until its next deadline (`device.schedule.next_slot`),
-reads, and hands the value to the daemon. The thread marks when a read starts,
-so the daemon's supervisor can tell a read that hangs: that entity is marked
-unavailable, the others go on, and shutdown never waits for it (daemon threads).
+Theory of operation
+-------------------
+Polled entities that share an interval share a `PollGroup` thread: it sleeps
+until the next deadline (`device.schedule.next_slot`: start + k·interval, so
+the period stays exact over hours), reads every member in turn and hands each
+value to the daemon. Fifty entities at 10 Hz cost one wake-up per 100 ms, not
+fifty — and their readings reach the outbox together, so the MQTT sender
+publishes them as one batch.
+
+A read that hangs must not hold up the others. The group marks when each
+read starts; the daemon's supervisor calls `split_stuck(now)`, which moves
+every other member to a *new* group thread on the same schedule and leaves
+the stuck entity alone on the old thread. When (if) its read returns, that
+thread simply carries on polling it by itself. Threads are daemon threads, so
+shutdown never waits for a stuck read.
 """
 
 from __future__ import annotations
@@ -22,21 +33,26 @@ log = logging.getLogger("pi2mqtt.poller")
 OnValue = Callable[[PolledComponent, Any, float, "str | None"], None]
 
 
-class Poller:
-    """Runs `comp.read()` every `interval` seconds on its own thread."""
+class PollGroup:
+    """Reads its members every `interval` seconds on one thread."""
 
-    def __init__(self, comp: PolledComponent, interval: float, timeout: float, on_value: OnValue,
-                 stop: threading.Event) -> None:
-        self.comp = comp
+    def __init__(self, members: list[PolledComponent], interval: float, timeouts: dict[str, float],
+                 on_value: OnValue, stop: threading.Event, start: float | None = None,
+                 index: int = 0) -> None:
+        self.members = list(members)
         self.interval = interval
-        self.timeout = timeout
+        self.timeouts = timeouts
         self.on_value = on_value
         self._stop = stop
+        self._lock = threading.Lock()
+        self.start_t = time.monotonic() if start is None else start
+        self._index = index
+        self.current: PolledComponent | None = None
         self.busy_since: float | None = None
-        self.timed_out = False
         self.reads = 0
         self.skipped = 0
-        self._thread = threading.Thread(target=self._run, name=f"poll-{comp.name}", daemon=True)
+        names = ",".join(m.name for m in self.members[:3])
+        self._thread = threading.Thread(target=self._run, name=f"poll-{interval:g}s-{names}", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -46,9 +62,8 @@ class Poller:
 
     def _run(self) -> None:
         monotonic, wall = time.monotonic, time.time
-        start = monotonic()
-        index = 0
-        due = start
+        index = self._index
+        due = self.start_t + index * self.interval
         while True:
             delay = due - monotonic()
             if delay > 0:
@@ -56,26 +71,63 @@ class Poller:
                     return
             elif self._stop.is_set():
                 return
-            ts = wall()
-            self.busy_since = monotonic()
-            try:
-                value = self.comp.read()
-                error = None
-            except Exception as e:  # a failing device degrades its own entity only
-                value, error = None, f"{type(e).__name__}: {e}"
-            self.busy_since = None
-            self.reads += 1
-            if self._stop.is_set():
-                return
-            try:
-                self.on_value(self.comp, value, ts, error)
-            except Exception:
-                log.exception("publishing %s failed", self.comp.name)
-            slot = next_slot(start, self.interval, monotonic(), index)
+            with self._lock:
+                members = list(self.members)
+            for comp in members:
+                with self._lock:
+                    if comp not in self.members:
+                        continue  # moved to another group while we were stuck
+                    self.current = comp
+                    self.busy_since = monotonic()
+                ts = wall()
+                try:
+                    value, error = comp.read(), None
+                except Exception as e:  # a failing device degrades its own entity only
+                    value, error = None, f"{type(e).__name__}: {e}"
+                with self._lock:
+                    self.current = None
+                    self.busy_since = None
+                    self.reads += 1
+                if self._stop.is_set():
+                    return
+                try:
+                    self.on_value(comp, value, ts, error)
+                except Exception:
+                    log.exception("publishing %s failed", comp.name)
+            slot = next_slot(self.start_t, self.interval, monotonic(), index)
             self.skipped += slot.skipped
             index, due = slot.index, slot.due
 
-    def stuck_for(self, now: float) -> float:
-        """Seconds the current read has been running (0 when idle)."""
-        since = self.busy_since
-        return 0.0 if since is None else now - since
+    def stuck(self, now: float) -> tuple[PolledComponent, float] | None:
+        """The member whose read has run past its timeout, with how long, or None."""
+        with self._lock:
+            comp, since = self.current, self.busy_since
+        if comp is None or since is None:
+            return None
+        elapsed = now - since
+        return (comp, elapsed) if elapsed > self.timeouts.get(comp.name, 2.0) else None
+
+    def split_stuck(self, now: float) -> PollGroup | None:
+        """Leave the stuck member alone here; return a new, started group for the others."""
+        with self._lock:
+            comp = self.current
+            if comp is None or len(self.members) <= 1:
+                return None
+            others = [m for m in self.members if m is not comp]
+            self.members = [comp]
+        index = int((now - self.start_t) // self.interval) + 1
+        group = PollGroup(others, self.interval, self.timeouts, self.on_value, self._stop,
+                          start=self.start_t, index=index)
+        group.start()
+        return group
+
+
+def build_groups(comps: list[tuple[PolledComponent, float, float]], on_value: OnValue,
+                 stop: threading.Event) -> list[PollGroup]:
+    """One group per distinct interval, from (component, interval, timeout) triples."""
+    by_interval: dict[float, list[PolledComponent]] = {}
+    timeouts: dict[str, float] = {}
+    for comp, interval, timeout in comps:
+        by_interval.setdefault(interval, []).append(comp)
+        timeouts[comp.name] = timeout
+    return [PollGroup(members, interval, timeouts, on_value, stop) for interval, members in by_interval.items()]

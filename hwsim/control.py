@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,7 @@ from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +148,11 @@ class MqttControl:
         self.connected = threading.Event()
         self._states: dict[str, str] = {}
         self._lock = threading.Lock()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"hwsim-{sim_id}")
+        # MQTT 5 for no_local: the broker does not echo our own replies and states back,
+        # which would otherwise leave unacknowledged data that delays the next command.
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"hwsim-{sim_id}", protocol=mqtt.MQTTv5
+        )
         if tls:
             self.client.tls_set()
         if parts.username:
@@ -156,6 +162,7 @@ class MqttControl:
         self.client.on_connect = _guarded(self._on_connect)
         self.client.on_disconnect = _guarded(self._on_disconnect)
         self.client.on_message = _guarded(self._on_message)
+        self.client.on_socket_open = _guarded(self._on_socket_open)
 
     def topic(self, path: str) -> str:
         return self.prefix + path
@@ -170,7 +177,8 @@ class MqttControl:
         payload = json.dumps(value)
         with self._lock:
             self._states[name] = payload
-        self.client.publish(self.topic(f"{name}/state"), payload, qos=1, retain=True)
+        if self.connected.is_set():  # else _on_connect publishes it
+            self.client.publish(self.topic(f"{name}/state"), payload, qos=1, retain=True)
 
     def close(self, timeout: float = 1.0) -> None:
         """Publish ``offline``, disconnect and stop paho's thread."""
@@ -191,14 +199,19 @@ class MqttControl:
         if reason.is_failure:
             log.warning("hwsim control: broker refused the connection: %s", reason)
             return
-        client.subscribe(self.prefix + "#", qos=1)
+        client.subscribe(self.prefix + "#", options=SubscribeOptions(qos=1, noLocal=True))
         client.publish(self.topic("status"), "online", qos=1, retain=True)
+        self.connected.set()
         with self._lock:
             states = dict(self._states)
         for name, payload in states.items():
             client.publish(self.topic(f"{name}/state"), payload, qos=1, retain=True)
-        self.connected.set()
         log.info("hwsim control on %s:%s under %s#", self.host, self.port, self.prefix)
+
+    def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        # paho leaves Nagle on: a small reply would wait for the ACK of the previous one
+        if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
@@ -214,4 +227,4 @@ class MqttControl:
         reply = self.registry.dispatch(path, bytes(msg.payload))
         if not reply["ok"]:
             log.info("hwsim control: %s refused: %s", path, reply["error"])
-        client.publish(self.topic("reply"), json.dumps(reply), qos=1)
+        client.publish(self.topic("reply"), json.dumps(reply), qos=0)

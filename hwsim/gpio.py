@@ -4,7 +4,7 @@ Select it with ``GPIOZERO_PIN_FACTORY=hwsim`` (entry point ``hwsim`` in the
 ``gpiozero_pin_factories`` group) or ``Device.pin_factory = SimFactory()``.
 On construction it reads the environment (``HWSIM_CONFIG``, ``HWSIM_ID``,
 ``HWSIM_BROKER``, ``HWSIM_DIR``, ``HWSIM_AUTO``, ``HWSIM_SPEED``,
-``HWSIM_SEED``; keyword arguments win), creates the process's
+``HWSIM_SEED``, ``HWSIM_HOUR``; keyword arguments win), creates the process's
 `hwsim.sim.Simulation` and wires every device of the config to its pins.
 Without a config it is a plain simulated factory: inputs idle at their pull.
 
@@ -160,8 +160,6 @@ class SimPin(MockPin):
             watcher.on_function(self, value, ts)
         if value == "input":
             self._resolve(ts)
-        elif self.output_record is not None:
-            self.output_record.record(float(self._state), ts)
 
     def _set_pull(self, value: str) -> None:
         if self._function != "input":
@@ -264,6 +262,14 @@ class SpiWatcher(PinWatcher):
             self.miso.set_external(self.chip.sclk(bool(self.mosi.state)))
 
 
+def _env_float(name: str, default: float) -> float:
+    text = os.environ.get(name) or ""
+    try:
+        return float(text) if text else default
+    except ValueError:
+        raise ConfigError([f"{name} must be a number, not {text!r}"]) from None
+
+
 class SimFactory(MockFactory):
     """gpiozero pin factory on the simulated world (see the module docstring)."""
 
@@ -278,6 +284,7 @@ class SimFactory(MockFactory):
         auto: bool | None = None,
         speed: float | None = None,
         seed: int | str | None = None,
+        start_hour: float | None = None,
     ) -> None:
         super().__init__(revision=revision, pin_class=SimPin)
         env = os.environ
@@ -285,11 +292,11 @@ class SimFactory(MockFactory):
         cfg = load_config(config) if config else {}
         if auto is None:
             auto = env.get("HWSIM_AUTO", "") == "1"
-        if speed is None:
-            try:
-                speed = float(env.get("HWSIM_SPEED") or 1.0)
-            except ValueError:
-                raise ConfigError([f"HWSIM_SPEED must be a number, not {env['HWSIM_SPEED']!r}"]) from None
+        speed = speed if speed is not None else _env_float("HWSIM_SPEED", 1.0)
+        if not speed > 0:
+            raise ConfigError([f"HWSIM_SPEED must be a positive number, not {speed!r}"])
+        if start_hour is None and env.get("HWSIM_HOUR"):
+            start_hour = _env_float("HWSIM_HOUR", 12.0) % 24.0
         self.sim = Simulation(
             sim_id=sim_id or env.get("HWSIM_ID") or None,
             broker=broker if broker is not None else env.get("HWSIM_BROKER") or None,
@@ -297,6 +304,7 @@ class SimFactory(MockFactory):
             auto=auto,
             speed=speed,
             seed=seed if seed is not None else env.get("HWSIM_SEED") or None,
+            start_hour=start_hour,
             config=cfg,
         )
         self.chips: dict[int, Mcp3008] = {}
@@ -408,8 +416,7 @@ def wire(factory: SimFactory, sim: Simulation, cfg: dict[str, Any], source: str 
         pin = w.claim(w.get(e, "pin", where), f"{where}.pin")
         if pin is None:
             continue
-        hour = time.localtime().tm_hour + time.localtime().tm_min / 60
-        light = LightLevel(clock, sim.rng(name), speed=sim.speed, start_hour=hour)
+        light = LightLevel(clock, sim.rng(name), speed=sim.speed, start_hour=sim.start_hour)
         p = factory.pin(pin)
         p.watchers.append(ChargingWatcher(light, clock))
         p.set_external(False)

@@ -7,9 +7,8 @@ pyserial exactly as it opens /dev/ttyACM0 on a Pi.
 
 The port paces both directions at the line rate (8N1: 10 bits per byte): a frame
 the firmware writes reaches the host ``len * 10 / baud`` seconds after the line
-is free, and bytes the host writes become readable by the firmware only after
-they would have crossed the wire. Back-to-back writes keep the line busy without
-gaps even when the thread wakes up a little late, as a UART's FIFO would.
+is free (through a transmit FIFO, as on the RP2040's UART), and bytes the host
+writes become readable by the firmware only after they would have crossed the wire.
 
 Faults: `unplug` (link and fds gone: pyserial fails), `replug` (a new pty behind
 the same link), `reboot` (fresh firmware state, reply cache lost, handshake
@@ -40,8 +39,8 @@ from hwsim.i2c import SimI2C
 log = logging.getLogger(__name__)
 
 BITS_PER_BYTE = 10
-LINE_SLACK = 0.002
-"""A write this late after the previous one still continues the same busy line."""
+TX_FIFO = 1024
+"""Bytes the firmware can queue for sending before write() blocks (board_pico TX_BUF)."""
 EAGAIN_PATIENCE = 0.2
 """How long a full pty buffer may stall a write before the rest is dropped."""
 
@@ -61,7 +60,13 @@ def _default_build(server: LinkServer, i2c: SimI2C) -> None:
 
 
 class _PtyPort:
-    """The firmware's view of the UART: non-blocking read(n), write(buf), both paced."""
+    """The firmware's view of the UART: non-blocking read(n), write(buf), both paced.
+
+    Writes go into a transmit FIFO of `TX_FIFO` bytes (as `machine.UART(txbuf=...)`):
+    `write` returns at once unless the FIFO is full, and a wire thread hands each
+    frame to the pty when its last bit would have left the pin. Each frame's time
+    on the line follows the previous one's, so late wake-ups add latency, never gaps.
+    """
 
     def __init__(self, mcu: SimMcu) -> None:
         self._mcu = mcu
@@ -69,9 +74,15 @@ class _PtyPort:
         self._rx_clock = 0.0
         self._tx_free = 0.0
         self._tx_lock = threading.Lock()
+        self._txq: deque[tuple[float, bytes]] = deque()
+        self._txq_cond = threading.Condition()
 
     def reset_rx(self) -> None:
         self._rx.clear()
+
+    def reset_tx(self) -> None:
+        with self._txq_cond:
+            self._txq.clear()
 
     def next_rx_wait(self, now: float) -> float | None:
         return max(0.0, self._rx[0][0] - now) if self._rx else None
@@ -93,27 +104,46 @@ class _PtyPort:
         return bytes(out) if out else None
 
     def write(self, buf: bytes) -> int:
-        buf = bytes(buf)
-        with self._tx_lock:
-            self._pace(len(buf))
-            wire = self._mcu._fault(buf)
-            if wire:
-                self._mcu._write_fd(wire)
+        self._send(self._mcu._fault(bytes(buf)), len(buf))
         return len(buf)
 
     def write_raw(self, data: bytes, paced: bool = True) -> None:
-        with self._tx_lock:
-            if paced:
-                self._pace(len(data))
+        if paced:
+            self._send(data, len(data))
+        else:
             self._mcu._write_fd(data)
 
-    def _pace(self, nbytes: int) -> None:
-        now = time.monotonic()
-        start = self._tx_free if now < self._tx_free + LINE_SLACK else now
-        self._tx_free = start + nbytes * BITS_PER_BYTE / self._mcu.baud
-        delay = self._tx_free - now
-        if delay > 0:
-            time.sleep(delay)
+    def _send(self, wire: bytes, nbytes: int) -> None:
+        """Queue `wire` to leave after `nbytes` of line time; block while the FIFO is full."""
+        with self._tx_lock:
+            now = time.monotonic()
+            start = max(now, self._tx_free)
+            self._tx_free = start + nbytes * BITS_PER_BYTE / self._mcu.baud
+            due = self._tx_free
+        with self._txq_cond:
+            self._txq.append((due, wire))
+            self._txq_cond.notify()
+        backlog = due - now - TX_FIFO * BITS_PER_BYTE / self._mcu.baud
+        if backlog > 0:
+            time.sleep(backlog)
+
+    def wire_loop(self, stop: threading.Event) -> None:
+        """The wire thread: deliver queued frames to the host when they are due."""
+        while not stop.is_set():
+            with self._txq_cond:
+                if not self._txq:
+                    self._txq_cond.wait(0.05)
+                    continue
+                due, wire = self._txq[0]
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            with self._txq_cond:
+                if not self._txq or self._txq[0][0] != due:
+                    continue  # cleared meanwhile (unplugged)
+                self._txq.popleft()
+            if wire:
+                self._mcu._write_fd(wire)
 
 
 class SimMcu:
@@ -149,7 +179,11 @@ class SimMcu:
         self.stats = {"dropped": 0, "corrupted": 0, "garbage_bytes": 0, "tx_overruns": 0}
         self._plug()
         self._thread = threading.Thread(target=self._run, name=f"hwsim mcu {self.link_path}", daemon=True)
+        self._wire = threading.Thread(
+            target=self._port.wire_loop, args=(self._stop,), name=f"hwsim wire {self.link_path}", daemon=True
+        )
         self._thread.start()
+        self._wire.start()
 
     # -- what tests and the lead use -------------------------------------------------------
     @property
@@ -183,6 +217,7 @@ class SimMcu:
                     os.close(fd)
             self._master = self._slave = None
         self._port.reset_rx()
+        self._port.reset_tx()
         log.info("hwsim mcu %s: unplugged", self.link_path)
 
     def replug(self) -> None:
@@ -208,6 +243,10 @@ class SimMcu:
         """Flip a bit in each of the next `n` frames the firmware sends."""
         self._corrupt += n
 
+    def clear_faults(self) -> None:
+        """Cancel pending drop and corrupt faults."""
+        self._drop = self._corrupt = 0
+
     def register_controls(self, registry: ControlRegistry) -> None:
         """Expose the faults as control paths ``mcu/unplug|replug|reboot|garbage|drop|corrupt``."""
         registry.register("mcu/unplug", lambda payload: self.unplug())
@@ -221,6 +260,7 @@ class SimMcu:
         """Stop the firmware thread and remove the pty and the link."""
         self._stop.set()
         self._thread.join(timeout=1.0)
+        self._wire.join(timeout=1.0)
         self.unplug()
 
     def __enter__(self) -> SimMcu:

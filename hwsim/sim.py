@@ -375,6 +375,7 @@ class Simulation:
         auto: bool = False,
         speed: float = 1.0,
         seed: int | str | None = None,
+        start_hour: float | None = None,
         config: dict[str, Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -385,6 +386,10 @@ class Simulation:
         self.auto = auto
         self.speed = speed
         self.seed = seed
+        if start_hour is None:
+            local = time.localtime()
+            start_hour = local.tm_hour + local.tm_min / 60
+        self.start_hour = start_hour  # hour of the simulated day at start (light curve)
         self.scheduler = Scheduler(clock)
         self.control = ControlRegistry()
         self.mqtt: MqttControl | None = None
@@ -453,8 +458,11 @@ class Simulation:
     def start(self) -> None:
         """Start the clock, the CPU temperature file, the autonomous world and MQTT control."""
         self.scheduler.start()
-        temps = [d for d in self._devices.values() if isinstance(d, CpuTempDevice)]
-        for dev in temps:
+        temps: dict[Path, CpuTempDevice] = {}
+        for d in self._devices.values():
+            if isinstance(d, CpuTempDevice):
+                temps.setdefault(d.path, d)  # entities sharing one file: one writer
+        for dev in temps.values():
             dev.write()
             self.scheduler.every(lambda: 0.5, dev.write, 0.5)
         if self.auto:

@@ -137,3 +137,14 @@ def test_credentials_resolve_empty_default_credential_is_none(tmp_path: Path, mo
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
     write(tmp_path / "mqtt-password", b"", mode=0o400)
     assert resolve_secret(default_credential="mqtt-password") is None
+
+
+def test_credentials_resolve_file_given_as_credential_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    write(creds / "mqtt-password", SECRET.encode() + b"\n", mode=0o400)
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    monkeypatch.chdir(tmp_path)
+    assert resolve_secret(file="mqtt-password") == SECRET
+    write(tmp_path / "other", b"from cwd\n")
+    assert resolve_secret(file="other") == "from cwd"  # not a credential: a relative path

@@ -27,7 +27,8 @@ from rich.console import Console
 from device.broker import EmbeddedBroker
 from device.errors import BrokerError
 from device.view import BrokerUrl, Seen, Summary, ViewModel, render, watch
-from device.view.model import format_age, format_value, sparkline
+from device.view.model import format_age, format_value, parse_ts, sparkline
+from device.view.render import plain_line
 from tests.mosquitto import Mosquitto
 from tests.mqttwait import Subscriber
 
@@ -43,8 +44,9 @@ def reading(value: Any, unit: str | None = None, seq: int = 1) -> bytes:
 
 RADIO = {"value": 98.5, "ts": "2026-11-21T10:00:00.123Z", "seq": 3, "rssi": 42, "snr": 20,
          "stereo": True, "volume": 8, "mute": False, "band": "world", "preset": 2}
-RDS = {"value": "RADIO 1", "ts": "2026-11-21T10:00:00.123Z", "seq": 9, "ps": "RADIO 1",
-       "radiotext": "Now playing: the news at ten", "pty": "News", "pi": 0xC201}
+RDS = {"value": "RADIO 1", "ts": "2026-11-21T10:00:00.123Z", "seq": 9, "ps": "RADIO 1 ",
+       "radiotext": "Now playing: the news at ten", "pty": 1, "pty_name": "News", "pi": "C201",
+       "tp": True, "ta": False}
 
 
 def demo_model() -> ViewModel:
@@ -78,12 +80,28 @@ def test_model_returns_a_seen_record_per_reading() -> None:
     assert m.apply("pi2mqtt/a/door", reading(False), 3.0) == Seen("a", "door", "off")
 
 
+def test_model_age_of_retained_reading_comes_from_its_ts() -> None:
+    sent = parse_ts("2026-11-21T10:00:00.123Z")
+    assert sent == pytest.approx(1795255200.123)
+    m = ViewModel()
+    m.apply("pi2mqtt/a/old", reading(1.0), sent + 7200, retained=True)
+    m.apply("pi2mqtt/a/live", reading(1.0), sent + 7200)
+    m.apply("pi2mqtt/a/future", reading(1.0), sent - 60, retained=True)  # device clock ahead
+    ents = m.devices["a"].entities
+    assert ents["old"].updated == sent
+    assert ents["live"].updated == sent + 7200
+    assert ents["future"].updated == sent - 60
+    text = "\n".join(rendered_lines(m, now=sent + 7200))
+    assert re.search(r"old\s+1\s+2h", text) and re.search(r"live\s+1\s+0\.0s", text)
+    assert parse_ts("yesterday") is None
+
+
 def test_model_radio_panel_fields() -> None:
     radio = demo_model().devices["lab"].radio
     assert radio is not None
     assert radio.frequency == 98.5
     assert radio.state["rssi"] == 42 and radio.state["stereo"] is True
-    assert radio.rds["ps"] == "RADIO 1" and radio.rds["pi"] == 0xC201
+    assert radio.rds["ps"] == "RADIO 1 " and radio.rds["pi"] == "C201"
     assert list(radio.rssi_history) == [42.0]
     assert "radio" not in demo_model().devices["lab"].entities
 
@@ -118,6 +136,18 @@ def test_model_tolerates_garbage_payloads(payload: bytes) -> None:
     for e in m.devices["a"].entities.values():
         assert all(isinstance(v, float) for v in e.history)
     render(m, 80, 24)  # and it still renders
+
+
+def test_render_and_plain_lines_neutralise_control_characters() -> None:
+    m = ViewModel()
+    seen = m.apply("pi2mqtt/a\x1b]0;x/evil\x1c", reading("\x1b[2J\nboom\u2028", "\x07"), 1.0)
+    assert seen is not None
+    line = plain_line("10:00:00", seen)
+    assert "\x1b" not in line and "\n" not in line and "\x07" not in line and "boom" in line
+    console = Console(file=io.StringIO(), width=80, height=24, color_system="truecolor", force_terminal=True)
+    console.print(render(m, 80, 24))
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "\x1b[2J" not in out and "\x1b]0;" not in out and "\x07" not in out and "boom" in out
 
 
 def test_model_ignores_topics_outside_device_shape() -> None:
@@ -178,6 +208,7 @@ def test_render_shows_devices_entities_values_and_radio_in_80x24() -> None:
     assert re.search(r"motion\s+on\s+2\.0s", text)
     assert "98.50 MHz" in text and "RSSI 42" in text and "stereo" in text
     assert "RADIO 1" in text and "PI C201" in text and "PTY News" in text and "the news at ten" in text
+    assert " TP" in text and " TA" not in text
     assert lines[-1].startswith("mqtt://127.0.0.1:1883") and "msgs" in lines[-1]
 
 
@@ -268,6 +299,44 @@ def test_watch_plain_lines_from_real_mosquitto(broker: Mosquitto, subscriber: Su
     assert Summary.of(model).entity_count("pi-lab", "cpu_temp") == 1
 
 
+class ByteSink(io.BytesIO):
+    """A byte stream that lets a test await a newline."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cond = threading.Condition()
+
+    def write(self, b: Any) -> int:
+        with self.cond:
+            n = super().write(b)
+            self.cond.notify_all()
+            return n
+
+    def wait_line(self, timeout: float = 10.0) -> bytes:
+        with self.cond:
+            assert self.cond.wait_for(lambda: b"\n" in self.getvalue(), timeout), "no line written"
+            return self.getvalue()
+
+
+def test_watch_plain_on_an_ascii_only_stream_replaces_what_it_cannot_encode(
+    broker: Mosquitto, subscriber: Subscriber
+) -> None:
+    raw = ByteSink()
+    out = io.TextIOWrapper(raw, encoding="ascii")
+    subscriber.publish("pi2mqtt/c/temp", reading(21.5, "°C"), retain=True)
+    stop, result = threading.Event(), []
+    t = threading.Thread(target=lambda: result.append(watch(broker.url, plain=True, out=out, stop=stop)))
+    t.start()
+    try:
+        line = raw.wait_line()
+    finally:
+        stop.set()
+        t.join(10)
+    assert result == [0]
+    assert re.fullmatch(rb"\d\d:\d\d:\d\d c temp 21.5 \?C\n", line)
+    assert not out.closed  # the caller's stream is left open
+
+
 def test_watch_returns_after_duration(broker: Mosquitto) -> None:
     out = io.StringIO()
     started = time.monotonic()
@@ -283,7 +352,7 @@ def test_watch_unreachable_broker_is_one_line_and_code_1(broker: Mosquitto) -> N
     assert len(lines) == 1 and "cannot reach the broker" in lines[0] and broker.url in lines[0]
 
 
-def test_watch_live_view_through_a_pty_with_embedded_broker() -> None:
+def test_watch_live_view_through_a_pty_quits_on_q() -> None:
     with EmbeddedBroker() as b:
         pub = Subscriber(b.port).connect()
         pub.publish("pi2mqtt/lab/status", "online", retain=True)
@@ -291,11 +360,13 @@ def test_watch_live_view_through_a_pty_with_embedded_broker() -> None:
         pub.publish("pi2mqtt/lab/radio", json.dumps(RADIO).encode(), retain=True)
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-        code = f"import sys; from device.view import watch; sys.exit(watch({b.url!r}, duration=1.0))"
+        # duration=60: only the q key can end it within the test's wait.
+        code = f"import sys; from device.view import watch; sys.exit(watch({b.url!r}, duration=60))"
         proc = subprocess.Popen([sys.executable, "-c", code], stdin=slave, stdout=slave, stderr=slave,
                                 cwd=REPO, env=dict(os.environ, TERM="xterm-256color"))
         os.close(slave)
         raw = b""
+        sent_q = False
         try:
             while select.select([master], [], [], 15)[0]:
                 try:
@@ -305,14 +376,19 @@ def test_watch_live_view_through_a_pty_with_embedded_broker() -> None:
                 if not chunk:
                     break
                 raw += chunk
+                if not sent_q and b"MHz" in raw and b"hPa" in raw:
+                    os.write(master, b"q")
+                    sent_q = True
+            assert sent_q, f"the view never showed the readings: {raw[-500:]!r}"
             assert proc.wait(15) == 0
         finally:
             os.close(master)
             if proc.poll() is None:
                 proc.kill()
         pub.close()
-    screen = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", raw.decode("utf-8", "replace"))
+    text = raw.decode("utf-8", "replace")
+    screen = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", text)
     assert "lab" in screen and "online" in screen
     assert re.search(r"pressure\s+1013\.25 hPa", screen)
-    assert "98.50 MHz" in screen
-    assert "\x1b[?1049h" in raw.decode("utf-8", "replace")  # alternate screen, restored at exit
+    assert "98.50 MHz" in screen and "q quits" in screen
+    assert "\x1b[?1049h" in text and text.rstrip().endswith("\x1b[?1049l")  # alternate screen left

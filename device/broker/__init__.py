@@ -1,10 +1,12 @@
-"""An embedded MQTT 3.1.1 broker for `pi2mqtt demo` on machines without Mosquitto.
+"""An embedded MQTT broker for `pi2mqtt demo` on machines without Mosquitto.
 
 `EmbeddedBroker` runs the asyncio server of `device.broker.server` on its own
 event loop in a daemon thread, so synchronous code (the CLI, tests) can start
-and stop it. It is a demo and test convenience, not a production broker: no
-persistence, no authentication (any username/password is accepted), no TLS,
-no persistent sessions, QoS 2 subscriptions granted as QoS 1.
+and stop it; `python -m device.broker` runs it as a process. It speaks MQTT
+3.1.1 (and 3.1) and the parts of MQTT 5 that pi2mqtt and hwsim use. It is a
+demo and test convenience, not a production broker: no persistence, no
+authentication (any username/password is accepted), no TLS, no persistent
+sessions, subscriptions granted at most QoS 1. Details: docs/watch.md.
 
     broker = EmbeddedBroker()
     port = broker.start()       # bound, listening, returns the port

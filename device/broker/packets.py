@@ -1,24 +1,30 @@
-"""MQTT 3.1.1 control packets: a sans-IO decoder and the encoders the broker needs.
+"""MQTT 3.1.1 / 5 control packets as a client sends them: a sans-IO decoder.
 
 Theory of operation
 -------------------
 `PacketReader.feed(data)` buffers bytes and returns every complete packet they
 finish, as frozen dataclasses that compare by value. It never raises on the
-peer's bytes: a packet that breaks the 3.1.1 rules (bad fixed-header flags, a
+peer's bytes: a packet that breaks the rules (bad fixed-header flags, a
 remaining length over four bytes or over the size cap, a string that is not
-UTF-8, a topic with wildcards, a truncated body) comes back as `Malformed` with
-a reason, and the reader stays broken afterwards: MQTT has no resynchronisation,
-so the only answer to garbage is to close that one connection.
+UTF-8, a topic with wildcards, a malformed property block, a truncated body)
+comes back as `Malformed` with a reason, and the reader stays broken
+afterwards: MQTT has no resynchronisation, so the only answer to garbage is to
+close that one connection.
 
-Encoders return `bytes` for the packets a broker sends (CONNACK, PUBLISH, PUBACK,
-PUBREC, PUBCOMP, SUBACK, UNSUBACK, PINGRESP) plus CONNECT / SUBSCRIBE for tests.
-No sockets, no asyncio, no clocks here.
+The reader learns the protocol level from the CONNECT it decodes: from then on
+it reads MQTT 5 bodies (property blocks, subscription options, reason codes)
+for level 5 and 3.1.1 bodies otherwise. MQTT 5 properties stay raw bytes
+(`device.broker.props` walks them) so they can be forwarded untouched.
+
+Encoders for what the broker sends live in `device.broker.encode`.
 """
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+
+from device.broker import props as pr
 
 # Packet types (high nibble of the first byte).
 CONNECT = 1
@@ -36,13 +42,10 @@ PINGREQ = 12
 PINGRESP = 13
 DISCONNECT = 14
 
-# CONNACK return codes (MQTT 3.1.1 §3.2.2.3).
-ACCEPTED = 0
-REFUSED_PROTOCOL_VERSION = 1
-REFUSED_IDENTIFIER = 2
-
-SUBACK_FAILURE = 0x80
-MAX_PACKET_SIZE = 16 * 1024 * 1024  # our cap; 3.1.1 itself allows 256 MB
+MQTT_311 = 4
+MQTT_5 = 5
+SUPPORTED_PROTOCOLS = (("MQTT", 4), ("MQIsdp", 3), ("MQTT", 5))  # 3.1.1, 3.1, 5
+MAX_PACKET_SIZE = 16 * 1024 * 1024  # our cap; the protocol itself allows 256 MB
 
 # Fixed-header flags each type must carry (PUBLISH carries its own flags).
 _REQUIRED_FLAGS = {
@@ -59,6 +62,7 @@ class Will:
     payload: bytes
     qos: int
     retain: bool
+    properties: bytes = b""  # MQTT 5 will properties, raw
 
 
 @dataclass(frozen=True)
@@ -68,11 +72,12 @@ class Connect:
     protocol_name: str
     protocol_level: int
     client_id: str
-    clean_session: bool
+    clean_session: bool  # "clean start" in MQTT 5
     keepalive: int
     will: Will | None = None
     username: str | None = None
     password: bytes | None = None
+    properties: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,7 @@ class Publish:
     retain: bool = False
     dup: bool = False
     packet_id: int | None = None
+    properties: bytes = b""  # MQTT 5, raw
 
 
 @dataclass(frozen=True)
@@ -117,7 +123,10 @@ class PubComp:
 
 @dataclass(frozen=True)
 class Subscribe:
-    """SUBSCRIBE: (topic filter, requested QoS) pairs."""
+    """SUBSCRIBE: (topic filter, options) pairs; options' low two bits are the QoS.
+
+    MQTT 5 options: bit 2 No Local, bit 3 Retain As Published, bits 4-5 Retain Handling.
+    """
 
     packet_id: int
     topics: tuple[tuple[str, int], ...]
@@ -138,7 +147,9 @@ class PingReq:
 
 @dataclass(frozen=True)
 class Disconnect:
-    """DISCONNECT: a clean goodbye (the will is discarded)."""
+    """DISCONNECT: a goodbye; reason 0x04 (MQTT 5) asks for the will anyway."""
+
+    reason: int = 0
 
 
 @dataclass(frozen=True)
@@ -176,17 +187,20 @@ def _binary(body: bytes, pos: int) -> tuple[bytes, int]:
     return bytes(body[pos:pos + n]), pos + n
 
 
-def _u16(body: bytes, pos: int) -> int:
+def _packet_id(body: bytes, pos: int) -> int:
     if pos + 2 > len(body):
         raise _Bad("truncated packet identifier")
-    return int(struct.unpack_from("!H", body, pos)[0])
-
-
-def _packet_id(body: bytes, pos: int) -> int:
-    pid = _u16(body, pos)
+    (pid,) = struct.unpack_from("!H", body, pos)
     if pid == 0:
         raise _Bad("packet identifier 0")
-    return pid
+    return int(pid)
+
+
+def _props(body: bytes, pos: int) -> tuple[bytes, int]:
+    try:
+        return pr.read_block(body, pos)
+    except pr.PropertyError as exc:
+        raise _Bad(str(exc)) from None
 
 
 def valid_topic_name(topic: str) -> bool:
@@ -213,17 +227,28 @@ def _parse_connect(body: bytes) -> Connect:
         raise _Bad("truncated CONNECT header")
     level, flags, keepalive = struct.unpack_from("!BBH", body, pos)
     pos += 4
+    if (name, level) not in SUPPORTED_PROTOCOLS:
+        # Read no further (the layout may differ) so the server can still answer
+        # "unacceptable protocol version".
+        return Connect(name, level, "", bool(flags & 0x02), keepalive)
     if flags & 0x01:
         raise _Bad("CONNECT reserved flag set")
+    v5 = level == MQTT_5
+    properties = b""
+    if v5:
+        properties, pos = _props(body, pos)
     client_id, pos = _string(body, pos)
     will = None
     if flags & 0x04:
+        wprops = b""
+        if v5:
+            wprops, pos = _props(body, pos)
         wtopic, pos = _string(body, pos)
         wpayload, pos = _binary(body, pos)
         wqos = (flags >> 3) & 0x03
         if wqos == 3 or not valid_topic_name(wtopic):
             raise _Bad("invalid will")
-        will = Will(wtopic, wpayload, wqos, bool(flags & 0x20))
+        will = Will(wtopic, wpayload, wqos, bool(flags & 0x20), wprops)
     elif flags & 0x38:
         raise _Bad("will flags without a will")
     username = password = None
@@ -231,10 +256,11 @@ def _parse_connect(body: bytes) -> Connect:
         username, pos = _string(body, pos)
     if flags & 0x40:
         password, pos = _binary(body, pos)
-    return Connect(name, level, client_id, bool(flags & 0x02), keepalive, will, username, password)
+    return Connect(name, level, client_id, bool(flags & 0x02), keepalive, will, username,
+                   password, properties)
 
 
-def _parse_publish(flags: int, body: bytes) -> Publish:
+def _parse_publish(flags: int, body: bytes, v5: bool) -> Publish:
     qos = (flags >> 1) & 0x03
     if qos == 3:
         raise _Bad("PUBLISH with QoS 3")
@@ -245,30 +271,40 @@ def _parse_publish(flags: int, body: bytes) -> Publish:
     if qos:
         pid = _packet_id(body, pos)
         pos += 2
-    return Publish(topic, bytes(body[pos:]), qos, bool(flags & 0x01), bool(flags & 0x08), pid)
+    properties = b""
+    if v5:
+        properties, pos = _props(body, pos)
+        if pr.has(properties, pr.TOPIC_ALIAS):
+            raise _Bad("topic alias used but none was granted")
+    return Publish(topic, bytes(body[pos:]), qos, bool(flags & 0x01), bool(flags & 0x08), pid,
+                   properties)
 
 
-def _parse_subscribe(body: bytes) -> Subscribe:
+def _parse_subscribe(body: bytes, v5: bool) -> Subscribe:
     pid = _packet_id(body, 0)
     pos = 2
+    if v5:
+        _, pos = _props(body, pos)  # subscription identifiers: not supported, ignored
     topics: list[tuple[str, int]] = []
     while pos < len(body):
         filt, pos = _string(body, pos)
         if pos >= len(body):
-            raise _Bad("SUBSCRIBE filter without QoS")
-        qos = body[pos]
+            raise _Bad("SUBSCRIBE filter without options")
+        opts = body[pos]
         pos += 1
-        if qos & 0xFC:
-            raise _Bad("SUBSCRIBE QoS byte out of range")
-        topics.append((filt, qos))
+        if opts & (0xC0 if v5 else 0xFC) or opts & 0x03 == 3 or (opts >> 4) & 0x03 == 3:
+            raise _Bad("SUBSCRIBE options out of range")
+        topics.append((filt, opts))
     if not topics:
         raise _Bad("SUBSCRIBE with no filters")
     return Subscribe(pid, tuple(topics))
 
 
-def _parse_unsubscribe(body: bytes) -> Unsubscribe:
+def _parse_unsubscribe(body: bytes, v5: bool) -> Unsubscribe:
     pid = _packet_id(body, 0)
     pos = 2
+    if v5:
+        _, pos = _props(body, pos)
     topics: list[str] = []
     while pos < len(body):
         filt, pos = _string(body, pos)
@@ -278,11 +314,26 @@ def _parse_unsubscribe(body: bytes) -> Unsubscribe:
     return Unsubscribe(pid, tuple(topics))
 
 
-def parse(first: int, body: bytes) -> Packet:
+def _parse_ack(ptype: int, body: bytes, v5: bool) -> Packet:
+    # MQTT 5 acks may carry a reason code and properties after the packet id.
+    if len(body) != 2 and not (v5 and len(body) > 2):
+        raise _Bad("acknowledgement must be 2 bytes")
+    pid = _packet_id(body, 0)
+    if len(body) > 3:
+        _props(body, 3)
+    if ptype == PUBACK:
+        return PubAck(pid)
+    if ptype == PUBREC:
+        return PubRec(pid)
+    return PubRel(pid) if ptype == PUBREL else PubComp(pid)
+
+
+def parse(first: int, body: bytes, level: int = MQTT_311) -> Packet:
     """Decode one packet from its first byte and body; raises _Bad on protocol errors."""
     ptype, flags = first >> 4, first & 0x0F
+    v5 = level == MQTT_5
     if ptype == PUBLISH:
-        return _parse_publish(flags, body)
+        return _parse_publish(flags, body, v5)
     if ptype not in _REQUIRED_FLAGS:
         raise _Bad(f"packet type {ptype} is not sent by clients")
     if flags != _REQUIRED_FLAGS[ptype]:
@@ -290,21 +341,20 @@ def parse(first: int, body: bytes) -> Packet:
     if ptype == CONNECT:
         return _parse_connect(body)
     if ptype == SUBSCRIBE:
-        return _parse_subscribe(body)
+        return _parse_subscribe(body, v5)
     if ptype == UNSUBSCRIBE:
-        return _parse_unsubscribe(body)
-    if ptype in (PINGREQ, DISCONNECT):
+        return _parse_unsubscribe(body, v5)
+    if ptype == PINGREQ:
         if body:
-            raise _Bad("unexpected body")
-        return PingReq() if ptype == PINGREQ else Disconnect()
-    if len(body) != 2:
-        raise _Bad("acknowledgement must be 2 bytes")
-    pid = _packet_id(body, 0)
-    if ptype == PUBACK:
-        return PubAck(pid)
-    if ptype == PUBREC:
-        return PubRec(pid)
-    return PubRel(pid) if ptype == PUBREL else PubComp(pid)
+            raise _Bad("PINGREQ with a body")
+        return PingReq()
+    if ptype == DISCONNECT:
+        if body and not v5:
+            raise _Bad("DISCONNECT with a body")
+        if len(body) > 1:
+            _props(body, 1)
+        return Disconnect(body[0] if body else 0)
+    return _parse_ack(ptype, body, v5)
 
 
 class PacketReader:
@@ -313,6 +363,7 @@ class PacketReader:
     def __init__(self, max_packet: int = MAX_PACKET_SIZE) -> None:
         self._buf = bytearray()
         self._max = max_packet
+        self.level = MQTT_311  # becomes the CONNECT's protocol level
         self.broken: Malformed | None = None
 
     def feed(self, data: bytes) -> list[Packet | Malformed]:
@@ -348,9 +399,12 @@ class PacketReader:
             body = bytes(buf[i:i + length])
             pos = i + length
             try:
-                out.append(parse(first, body))
+                packet = parse(first, body, self.level)
             except _Bad as exc:
                 return self._fail(out, str(exc))
+            if isinstance(packet, Connect):
+                self.level = packet.protocol_level
+            out.append(packet)
         if pos:
             del buf[:pos]
         return out
@@ -360,86 +414,3 @@ class PacketReader:
         self._buf = bytearray()
         out.append(self.broken)
         return out
-
-
-# ---- encoders ----------------------------------------------------------------
-
-def _remaining_length(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _frame(first: int, body: bytes) -> bytes:
-    return bytes((first,)) + _remaining_length(len(body)) + body
-
-
-def _enc_str(text: str) -> bytes:
-    raw = text.encode("utf-8")
-    return struct.pack("!H", len(raw)) + raw
-
-
-def encode_connack(session_present: bool, return_code: int) -> bytes:
-    """CONNACK with the session-present flag and a 3.1.1 return code."""
-    return bytes((CONNACK << 4, 2, 1 if session_present else 0, return_code))
-
-
-def encode_publish(topic: str, payload: bytes, qos: int = 0, retain: bool = False,
-                   packet_id: int | None = None, dup: bool = False) -> bytes:
-    """PUBLISH; packet_id is required for QoS 1 and 2."""
-    first = (PUBLISH << 4) | (qos << 1) | (0x08 if dup else 0) | (0x01 if retain else 0)
-    head = _enc_str(topic)
-    if qos:
-        if not packet_id:
-            raise ValueError("QoS 1 and 2 need a packet identifier")
-        head += struct.pack("!H", packet_id)
-    return _frame(first, head + payload)
-
-
-def encode_puback(packet_id: int) -> bytes:
-    """PUBACK for a QoS 1 PUBLISH."""
-    return struct.pack("!BBH", PUBACK << 4, 2, packet_id)
-
-
-def encode_pubrec(packet_id: int) -> bytes:
-    """PUBREC for a QoS 2 PUBLISH."""
-    return struct.pack("!BBH", PUBREC << 4, 2, packet_id)
-
-
-def encode_pubcomp(packet_id: int) -> bytes:
-    """PUBCOMP answering a PUBREL."""
-    return struct.pack("!BBH", PUBCOMP << 4, 2, packet_id)
-
-
-def encode_suback(packet_id: int, codes: list[int]) -> bytes:
-    """SUBACK: one granted QoS (or 0x80 failure) per requested filter."""
-    return _frame(SUBACK << 4, struct.pack("!H", packet_id) + bytes(codes))
-
-
-def encode_unsuback(packet_id: int) -> bytes:
-    """UNSUBACK."""
-    return struct.pack("!BBH", UNSUBACK << 4, 2, packet_id)
-
-
-PINGRESP_BYTES = bytes((PINGRESP << 4, 0))
-
-
-def encode_connect(client_id: str, keepalive: int = 60, clean_session: bool = True,
-                   will: Will | None = None, level: int = 4) -> bytes:
-    """CONNECT (for tests and tools; the broker never sends one)."""
-    flags = 0x02 if clean_session else 0
-    payload = _enc_str(client_id)
-    if will is not None:
-        flags |= 0x04 | (will.qos << 3) | (0x20 if will.retain else 0)
-        payload += _enc_str(will.topic) + struct.pack("!H", len(will.payload)) + will.payload
-    name = "MQTT" if level >= 4 else "MQIsdp"
-    return _frame(CONNECT << 4, _enc_str(name) + struct.pack("!BBH", level, flags, keepalive) + payload)
-
-
-def encode_subscribe(packet_id: int, topics: list[tuple[str, int]]) -> bytes:
-    """SUBSCRIBE (for tests and tools)."""
-    body = struct.pack("!H", packet_id) + b"".join(_enc_str(t) + bytes((q,)) for t, q in topics)
-    return _frame((SUBSCRIBE << 4) | 2, body)

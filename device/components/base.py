@@ -41,6 +41,10 @@ class Component:
     platform: ClassVar[str] = "sensor"
     unit: ClassVar[str | None] = None
     device_class: ClassVar[str | None] = None
+    # A component that reads several quantities at once names them here:
+    # suffix -> (unit, device_class). Its entities are "<name>_<suffix>" and
+    # `read()` returns {suffix: value}.
+    channels: ClassVar[dict[str, tuple[str | None, str | None]]] = {}
 
     def __init__(self, cfg: Entity, pin_factory: Factory | None = None) -> None:
         self.cfg = cfg
@@ -55,6 +59,23 @@ class Component:
 
     def close(self) -> None:
         """Release the device; must not raise."""
+
+    def entities(self) -> list[tuple[str, str | None]]:
+        """(entity name, unit) of every entity this component publishes."""
+        if not self.channels:
+            return [(self.name, self.unit_of_measurement())]
+        return [(f"{self.name}_{suffix}", unit) for suffix, (unit, _) in self.channels.items()]
+
+    def describe_all(self) -> list[EntityInfo]:
+        """One EntityInfo per entity (discovery)."""
+        if not self.channels:
+            return [self.describe()]
+        base = self.cfg.friendly_name or self.name
+        return [
+            EntityInfo(name=f"{self.name}_{suffix}", kind=self.kind, platform=self.platform, unit=unit,
+                       device_class=dc, friendly_name=f"{base} {suffix}")
+            for suffix, (unit, dc) in self.channels.items()
+        ]
 
     def describe(self) -> EntityInfo:
         return EntityInfo(

@@ -233,6 +233,20 @@ class PwmLedConfig(Entity):
     frequency: int = Field(default=100, ge=1, le=10_000)
 
 
+class CoprocessorConfig(Section):
+    """The microcontroller behind the serial link (FM tuner, BME280)."""
+
+    port: str = "/dev/ttyACM0"
+    baud: int = Field(default=115200, ge=1200, le=4_000_000)
+    reset_pin: BcmPin | None = None
+
+
+class Bme280Config(Polled):
+    """The BME280 (I2C 0x76) on the co-processor: entities <name>_temperature/_humidity/_pressure."""
+
+    interval: Duration = 10.0
+
+
 class StatusLedConfig(Section):
     pin: BcmPin
     active_high: bool = True
@@ -250,7 +264,12 @@ DEVICE_KINDS: dict[str, type[Entity]] = {
     "led": LedConfig,
     "pwm_led": PwmLedConfig,
     "relay": RelayConfig,
+    "bme280": Bme280Config,
 }
+
+
+# The radio owns its section's model; imported here, after `Section` exists.
+from device.radio.config import RadioConfig  # noqa: E402
 
 
 class Config(Section):
@@ -272,6 +291,9 @@ class Config(Section):
     led: list[LedConfig] = []
     pwm_led: list[PwmLedConfig] = []
     relay: list[RelayConfig] = []
+    bme280: list[Bme280Config] = []
+    coprocessor: CoprocessorConfig | None = None
+    radio: RadioConfig | None = None
 
     def entities(self) -> list[tuple[str, Entity]]:
         """Every configured device as (kind, config), in a stable order."""
@@ -297,6 +319,18 @@ class Config(Section):
                 if pin in pins and pins[pin] != where:
                     problems.append(f"GPIO{pin} is wired to both {pins[pin]} and {where}")
                 pins[pin] = where
+        if self.coprocessor is not None and self.coprocessor.reset_pin is not None:
+            rp = self.coprocessor.reset_pin
+            if rp in pins:
+                problems.append(f"GPIO{rp} is wired to both {pins[rp]} and the co-processor reset line")
+            pins[rp] = "the co-processor reset line"
+        if len(self.bme280) > 1:
+            problems.append("only one [[bme280]] is supported (the co-processor has one, at I2C 0x76)")
+        needs_link = [f"{k} {e.name!r}" for k, e in self.entities() if k == "bme280"]
+        if self.radio is not None:
+            needs_link.append("the radio")
+        if needs_link and self.coprocessor is None:
+            problems.append(f"{', '.join(needs_link)} need a [coprocessor] section (the serial link)")
         if self.status_led is not None and self.status_led.pin in pins:
             problems.append(f"GPIO{self.status_led.pin} is wired to both {pins[self.status_led.pin]} and the status LED")
         if problems:

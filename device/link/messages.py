@@ -16,14 +16,14 @@ ERROR       0x05  MCU->host  u8 length + code (ASCII), message (UTF-8, rest of p
 EVENT       0x06  MCU->host  u8 length + name (UTF-8), value data
 ==========  ====  =========  ================================================================
 
-The first four payload bytes of HELLO and HELLO_ACK are frozen across protocol
-versions, so peers of different major versions can still say so to each other.
+HELLO's payload and HELLO_ACK's 8-byte head are frozen across protocol versions,
+so peers of different major versions can still say so to each other.
 
 A value is a tag byte then its body (little-endian; varints are unsigned LEB128):
 0x00 none, 0x01 false, 0x02 true, 0x03 int (zigzag varint), 0x04 f32, 0x05 f64
 (f32 whenever the float survives the round trip), 0x06 str (varint length +
 UTF-8), 0x07 bytes (varint length + raw), 0x08 list (varint count + values),
-0x09 map (varint count + (varint length + UTF-8 key, value) pairs).
+0x09 map (varint count + (varint length + UTF-8 key, value) pairs, keys sorted).
 
 `decode_message` never raises on the peer's bytes: it returns `Malformed` with a
 reason. Encoding something the protocol cannot carry is our bug: LocalProtocolError.
@@ -229,11 +229,12 @@ def put_value(out: bytearray, v: object, depth: int = 0) -> None:
     elif isinstance(v, dict):
         out.append(Tag.MAP)
         _put_varint(out, len(v))
-        for k, item in v.items():
+        for k in v:
             if not isinstance(k, str):
                 raise LocalProtocolError(f"map key {k!r} is not a str")
+        for k in sorted(v):  # canonical order, as the firmware (whose dicts are unordered)
             _put_str(out, k)
-            put_value(out, item, depth + 1)
+            put_value(out, v[k], depth + 1)
     else:
         raise LocalProtocolError(f"the link cannot carry a {type(v).__name__}")
 
@@ -385,12 +386,17 @@ def _decode(frame: Frame) -> Message | Malformed:
         major, minor, max_frame, boot_id = _HELLO_ACK.unpack_from(p)
         fw = "?"
         caps: tuple[str, ...] = ()
-        if major == PROTO_MAJOR:  # the rest of the layout may differ in other majors
+        try:
             info = _decode_whole(p, _HELLO_ACK.size)
-            if not isinstance(info, dict):
-                raise _Malformed("HELLO_ACK info is not a map")
+        except _Malformed:
+            if major == PROTO_MAJOR:
+                raise
+            info = None  # another major: only the 8-byte head is promised to parse
+        if isinstance(info, dict):
             fw = str(info.get("fw", "?"))
             caps = tuple(str(c) for c in info.get("caps", ()) or ())
+        elif major == PROTO_MAJOR:
+            raise _Malformed("HELLO_ACK info is not a map")
         return HelloAck(major, minor, max_frame, boot_id, fw, caps)
     if frame.version != PROTO_MAJOR:
         raise _Malformed(f"protocol major {frame.version} in a {t:#04x} frame")

@@ -134,14 +134,17 @@ class LinkPort:
     def submit(
         self, method: str, args: dict[str, Any] | None = None, timeout: float = 0.5, retries: int = 3
     ) -> concurrent.futures.Future[dict[str, Any]]:
-        """Send a request; the future resolves to the result dict or raises a LinkError."""
-        budget = _budget(timeout, retries)
+        """Send a request; the future resolves to the result dict or raises a LinkError.
+
+        While the link is not up (or 16 requests are in flight) this waits up to
+        `timeout` seconds for it, then raises LinkError.
+        """
         with self._cond:
             ok = self._cond.wait_for(
                 lambda: self._stop.is_set()
                 or self._state == "version_mismatch"
                 or (self._state == "up" and self._session.outstanding() < MAX_IN_FLIGHT),
-                budget,
+                timeout,
             )
             if self._stop.is_set():
                 raise LinkError(f"link {self.path} is closed")

@@ -55,8 +55,8 @@ from device.link.messages import (
 
 BACKOFF = 1.5
 MAX_BACKOFF = 2.0
-MAX_IN_FLIGHT = 8
-"""At most this many requests outstanding (the firmware caches 16 replies)."""
+MAX_IN_FLIGHT = 16
+"""At most this many requests outstanding (the firmware caches its last 24 replies)."""
 RTT_WEIGHT = 0.125
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import socket
 import ssl
 import threading
 import time
@@ -39,6 +40,8 @@ from device.mqtt.topics import Topics
 from device.outbox import Outbox, Queued
 
 log = logging.getLogger("pi2mqtt.mqtt")
+
+EARLY_ACK_TTL = 5.0  # seconds an unclaimed PUBACK is remembered
 
 CommandHandler = Callable[[str, bytes, Any], None]
 StateHandler = Callable[[str], None]
@@ -105,16 +108,19 @@ class MqttClient:
         self._client.on_message = self._on_message
         self._client.on_publish = self._on_publish
         self._client.on_subscribe = self._on_subscribe
+        self._client.on_socket_open = self._on_socket_open
 
         self._lock = threading.RLock()
         self._inflight: dict[int, Queued] = {}
-        self._early_acks: set[int] = set()
+        self._early_acks: dict[int, float] = {}
         self._room = threading.Event()
         self._connected = threading.Event()
         self._stop = threading.Event()
         self._sender: threading.Thread | None = None
         self.connected_at = 0.0  # wall time of the current connection
         self.latest_ts: dict[str, float] = {}
+        self._extra_subs: dict[str, tuple[int, Callable[[str, bytes, Any], None]]] = {}
+        self._connected_hooks: list[Callable[[], None]] = []
         self.callback_errors = 0
         self.connects = 0
         self.disconnects = 0
@@ -188,6 +194,16 @@ class MqttClient:
             self._client.loop_stop()
         self._set_state("stopped")
 
+    def subscribe(self, topic: str, handler: Callable[[str, bytes, Any], None], qos: int = 1) -> None:
+        """Also receive `topic` (a filter); renewed on every reconnect. Call before start()."""
+        self._extra_subs[topic] = (qos, handler)
+        if self._connected.is_set():
+            self._client.subscribe(topic, qos=qos)
+
+    def on_connected(self, hook: Callable[[], None]) -> None:
+        """Run `hook()` (on paho's thread, keep it short) after every successful connect."""
+        self._connected_hooks.append(hook)
+
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
@@ -251,14 +267,16 @@ class MqttClient:
     def _send(self, q: Queued) -> None:
         topic = self._topic_for(q)
         retain = q.msg.retain and not topic.endswith("/backfill")
+        # Never call paho while holding self._lock: paho calls on_publish with its own
+        # message mutex held, and on_publish takes self._lock (lock-order deadlock).
+        info = self._client.publish(topic, q.msg.payload, qos=q.msg.qos, retain=retain)
+        if q.msg.qos == 0:
+            self.outbox.ack([q.id])
+            self.published += 1
+            return
         with self._lock:
-            info = self._client.publish(topic, q.msg.payload, qos=q.msg.qos, retain=retain)
-            if q.msg.qos == 0:
-                self.outbox.ack([q.id])
-                self.published += 1
-                return
-            if info.mid in self._early_acks:
-                self._early_acks.discard(info.mid)
+            acked_at = self._early_acks.pop(info.mid, None)
+            if acked_at is not None and time.monotonic() - acked_at < EARLY_ACK_TTL:
                 self.outbox.ack([q.id])
                 self.published += 1
             else:
@@ -277,10 +295,23 @@ class MqttClient:
         self.last_error = None
         client.publish(self.topics.status, "online", qos=1, retain=True)
         client.subscribe(self.topics.command_filter, qos=1)
+        for topic, (qos, _) in self._extra_subs.items():
+            client.subscribe(topic, qos=qos)
         log.info("connected to %s:%d (%s)", self.host, self.port,
                  "MQTT 5" if self.protocol == mqtt.MQTTv5 else "MQTT 3.1.1")
         self._connected.set()
         self._set_state("connected")
+        for hook in self._connected_hooks:
+            try:
+                hook()
+            except Exception:
+                self.callback_errors += 1
+                log.exception("connect hook failed")
+
+    @_guard
+    def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        # paho leaves Nagle on: small readings would wait for the previous ACK (tens of ms).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     @_guard
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any = None) -> None:
@@ -298,7 +329,12 @@ class MqttClient:
         with self._lock:
             q = self._inflight.pop(mid, None)
             if q is None:
-                self._early_acks.add(mid)
+                # The PUBACK beat the sender's bookkeeping, or it answers a direct publish
+                # (status, reply). Remembered briefly: a mid is reused only after 65535 more.
+                now = time.monotonic()
+                self._early_acks[mid] = now
+                if len(self._early_acks) > 1024:
+                    self._early_acks = {m: t for m, t in self._early_acks.items() if now - t < EARLY_ACK_TTL}
                 return
             self.published += 1
             self.outbox.ack([q.id])
@@ -312,6 +348,10 @@ class MqttClient:
 
     @_guard
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        for topic, (_, handler) in self._extra_subs.items():
+            if mqtt.topic_matches_sub(topic, msg.topic):
+                handler(msg.topic, bytes(msg.payload), msg.properties)
+                return
         if self.on_command is not None:
             self.on_command(msg.topic, bytes(msg.payload), msg.properties)
 

@@ -21,13 +21,17 @@ MAX_COMMAND_BYTES = 4096
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 
 
-def reading(value: Any, ts: float, seq: int, unit: str | None = None, error: str | None = None) -> bytes:
-    """The JSON payload of one reading."""
+def reading(value: Any, ts: float, seq: int, unit: str | None = None, error: str | None = None,
+            extra: dict[str, Any] | None = None) -> bytes:
+    """The JSON payload of one reading; `extra` adds fields (never value/ts/seq)."""
     doc: dict[str, Any] = {"value": value, "ts": iso_ms(ts), "seq": seq}
     if unit is not None:
         doc["unit"] = unit
     if error is not None:
         doc["error"] = error
+    if extra:
+        for k, v in extra.items():
+            doc.setdefault(k, v)
     return _dumps(doc).encode()
 
 

@@ -1,1 +1,14 @@
-"""radio package."""
+"""The daemon's FM radio logic, all pure (no I/O, no threads, no clocks).
+
+* ``band`` — chip band and spacing tables, regions, ``BandPlan`` (raster and
+  channel <-> frequency in each chip's own encoding); frequencies are integer kHz.
+* ``validate`` — command arguments to clean values, or ``CommandError`` with the
+  codes BAD_VALUE, OUT_OF_BAND, MISALIGNED, UNSUPPORTED, RANGE.
+* ``rds`` — ``RdsDecoder``: groups and block grades in, change events out.
+* ``rds_text`` — confirmation and assembly of PS, radiotext and AF lists.
+* ``rds_encode`` — group encoders for tests and benches.
+* ``clock``, ``pty``, ``charset`` — 4A clock time, programme-type names, the RDS
+  character table.
+
+See docs/radio.md.
+"""

@@ -67,8 +67,8 @@ def encode(text: str) -> bytes:
     """Text as RDS bytes; ValueError names the first character RDS cannot carry."""
     out = bytearray()
     for ch in text:
-        if ch == "\r":
-            out.append(0x0D)
+        if ch in "\r\n":
+            out.append(0x0D if ch == "\r" else 0x0A)
             continue
         code = ENCODE.get(ch)
         if code is None:

@@ -25,19 +25,24 @@ every segment up to the end is confirmed; AF lists when two successive complete
 lists agree.  Clock time is published each time a group passes the gate and the
 sanity checks of ``device.radio.clock``.
 
-Station identity.  PI comes from block A (and block C of version-B groups).  Once a
-PI is confirmed, a group whose usable block A carries a different PI is ignored
-(another station or a corrupt block); if the new PI is itself confirmed, the
-decoder emits ``RdsCleared`` and starts over for the new station.
+Station identity.  PI comes from block A: the first PI is confirmed after two
+identical sightings in a row.  Once a PI is confirmed, a group whose usable block A
+(or, in version-B groups, block C) carries a different PI is ignored (another
+station or a corrupt block).  A *change* of PI needs four block-A sightings of the
+new PI in a row (a corrupt block B can make any group look like version B and its
+block C like a PI, so block C never changes the PI); then the decoder emits
+``RdsCleared`` and starts over for the new station.
 
 Radiotext completeness.  Radiotext (2A: 64 characters in 16 segments of 4; 2B: 32
 in 16 of 2) is complete when (1) every segment up to and including the one holding
-0x0D (end of text) is confirmed, or (2) all 16 segments are confirmed, or (3) the
-station has cycled through segments 0..k at least three times without ever
-sending a segment above k, and 0..k are confirmed (stations that send short texts
-without 0x0D).  Trailing spaces are stripped.  A flip of the A/B flag, or a switch
-between 2A and 2B, clears the segments; the last published text stays until the
-new one is complete.
+0x0D (end of text) is confirmed, or (2) all 16 segments are confirmed, or (3) for
+stations that send short texts without 0x0D: the decoder has seen the station go
+straight from its highest segment k back to segment 0 three times, with no group
+lost in between (so segment k+1 cannot have been missed to noise), and segments
+0..k are confirmed.  Trailing spaces are stripped.  A flip of the A/B flag, or a
+switch between 2A and 2B, clears the segments once two radiotext groups in a row
+agree on the new flag (one corrupt block B cannot wipe the text); the last
+published text stays until the new one is complete.
 """
 
 from __future__ import annotations
@@ -49,7 +54,42 @@ from typing import Final
 from device.radio import charset
 from device.radio.clock import ClockTime, decode_4a
 from device.radio.pty import pty_name
+from device.radio.rds_events import (
+    AfListChanged,
+    ClockTimeReceived,
+    DecoderInfo,
+    DecoderInfoChanged,
+    MusicSpeechChanged,
+    PiChanged,
+    PsChanged,
+    PtyChanged,
+    RadioTextChanged,
+    RdsChange,
+    RdsCleared,
+    RdsState,
+    RdsStats,
+    TrafficChanged,
+)
 from device.radio.rds_text import AfList, Confirmed, SegmentedText
+
+__all__ = [
+    "AfListChanged",
+    "ClockTimeReceived",
+    "DecoderInfo",
+    "DecoderInfoChanged",
+    "MusicSpeechChanged",
+    "PiChanged",
+    "PsChanged",
+    "PtyChanged",
+    "RadioTextChanged",
+    "RdsChange",
+    "RdsCleared",
+    "RdsDecoder",
+    "RdsState",
+    "RdsStats",
+    "TrafficChanged",
+    "rbds_callsign",
+]
 
 GROUP_0 = 0
 GROUP_2 = 2
@@ -57,167 +97,8 @@ GROUP_4 = 4
 GROUP_15 = 15
 CR: Final = 0x0D
 RT_WRAPS_FOR_SHORT_TEXT: Final = 3
+PI_CHANGE_CONFIRMATIONS: Final = 4
 _RT_ALLOWED_CONTROLS: Final = frozenset((0x0A, 0x0B, 0x0D, 0x1F))
-
-
-# --- events -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PiChanged:
-    """A new programme identification code was confirmed."""
-
-    pi: int
-
-    @property
-    def hex(self) -> str:
-        """The PI as four upper-case hex digits, e.g. "D3C2"."""
-        return f"{self.pi:04X}"
-
-
-@dataclass(frozen=True)
-class PsChanged:
-    """A complete, confirmed programme-service name (always 8 characters)."""
-
-    ps: str
-
-
-@dataclass(frozen=True)
-class RadioTextChanged:
-    """A complete, confirmed radiotext (trailing spaces stripped)."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class PtyChanged:
-    """A new programme type; `name` from the RDS or the RBDS table."""
-
-    pty: int
-    name: str
-
-
-@dataclass(frozen=True)
-class TrafficChanged:
-    """Traffic programme (TP) or traffic announcement (TA) changed; TA None until known."""
-
-    tp: bool
-    ta: bool | None
-
-
-@dataclass(frozen=True)
-class MusicSpeechChanged:
-    """The music/speech switch changed (True = music)."""
-
-    music: bool
-
-
-@dataclass(frozen=True)
-class DecoderInfo:
-    """The four decoder-identification bits (DI), segment 0 first."""
-
-    dynamic_pty: bool
-    compressed: bool
-    artificial_head: bool
-    stereo: bool
-
-    @property
-    def bits(self) -> int:
-        """DI as the 4-bit number d3..d0 (d3 = dynamic PTY, d0 = stereo)."""
-        return (
-            self.dynamic_pty << 3 | self.compressed << 2 | self.artificial_head << 1 | self.stereo
-        )
-
-
-@dataclass(frozen=True)
-class DecoderInfoChanged:
-    """All four DI bits are known and their value changed."""
-
-    info: DecoderInfo
-
-
-@dataclass(frozen=True)
-class AfListChanged:
-    """A confirmed alternative-frequency list (kHz, ascending)."""
-
-    frequencies_khz: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class ClockTimeReceived:
-    """A clock-time group (4A) passed the checks."""
-
-    clock: ClockTime
-
-
-@dataclass(frozen=True)
-class RdsCleared:
-    """Everything known was dropped; `reason` says why ("pi_changed")."""
-
-    reason: str
-
-
-RdsChange = (
-    PiChanged
-    | PsChanged
-    | RadioTextChanged
-    | PtyChanged
-    | TrafficChanged
-    | MusicSpeechChanged
-    | DecoderInfoChanged
-    | AfListChanged
-    | ClockTimeReceived
-    | RdsCleared
-)
-
-
-# --- snapshots ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RdsState:
-    """Everything the decoder knows about the current station (None = not yet known)."""
-
-    pi: int | None = None
-    ps: str | None = None
-    radiotext: str | None = None
-    pty: int | None = None
-    pty_name: str | None = None
-    tp: bool | None = None
-    ta: bool | None = None
-    music: bool | None = None
-    di: DecoderInfo | None = None
-    af_khz: tuple[int, ...] = ()
-    clock: ClockTime | None = None
-
-    def as_dict(self) -> dict[str, object]:
-        """A JSON-ready dict (PI as hex text, clock as local ISO-8601 time)."""
-        return {
-            "pi": None if self.pi is None else f"{self.pi:04X}",
-            "ps": self.ps,
-            "radiotext": self.radiotext,
-            "pty": self.pty,
-            "pty_name": self.pty_name,
-            "tp": self.tp,
-            "ta": self.ta,
-            "music": self.music,
-            "di": None if self.di is None else self.di.bits,
-            "af_mhz": [k / 1000 for k in self.af_khz],
-            "clock": None if self.clock is None else self.clock.isoformat(),
-        }
-
-
-@dataclass(frozen=True)
-class RdsStats:
-    """Counters since the decoder was made (not cleared by reset())."""
-
-    groups: int = 0
-    groups_used: int = 0
-    groups_bad_b: int = 0
-    groups_other_pi: int = 0
-    blocks_unusable: int = 0
-    segments_rejected: int = 0
-    clock_rejected: int = 0
 
 
 @dataclass
@@ -256,6 +137,7 @@ class RdsDecoder:
         self._rt_b = SegmentedText(16, 2, rt_confirmations)
         self._af = AfList()
         self._pi = Confirmed[int](2)
+        self._pi_change = Confirmed[int](PI_CHANGE_CONFIRMATIONS)
         self._pty = Confirmed[int](2)
         self._tp = Confirmed[bool](2)
         self._ta = Confirmed[bool](2)
@@ -272,15 +154,17 @@ class RdsDecoder:
         self._rt_b.clear()
         self._af.clear()
         self._pi.clear()
+        self._pi_change.clear()
         self._pty.clear()
         for flag in (self._tp, self._ta, self._music, *self._di):
             flag.clear()
         self._ps_text: str | None = None
         self._rt_text: str | None = None
-        self._rt_flag: int | None = None
-        self._rt_version: int | None = None
+        self._rt_kind: tuple[int, int] | None = None
+        self._rt_pending: tuple[tuple[int, int], int, bytes] | None = None
         self._rt_last_segment = -1
-        self._rt_wraps = 0
+        self._rt_clean_wraps = 0
+        self._rt_gap = False
         self._di_value: DecoderInfo | None = None
         self._clock: ClockTime | None = None
 
@@ -330,6 +214,7 @@ class RdsDecoder:
                 count("blocks_unusable")
         if not ok[1]:
             count("groups_bad_b")
+            self._rt_gap = True  # it may have been a radiotext group
             return []
         events: list[RdsChange] = []
         group = b >> 12
@@ -337,8 +222,8 @@ class RdsDecoder:
         if ok[0] and not self._observe_pi(a, events):
             count("groups_other_pi")
             return events
-        if version_b and ok[2] and not self._observe_pi(c, events):
-            count("groups_other_pi")
+        if version_b and ok[2] and self._pi.value is not None and c != self._pi.value:
+            count("groups_other_pi")  # block C repeats the PI: this group is not ours
             return events
         count("groups_used")
         traffic_before = (self._tp.value, self._ta.value)
@@ -378,17 +263,22 @@ class RdsDecoder:
     # -- fields in every group
 
     def _observe_pi(self, pi: int, events: list[RdsChange]) -> bool:
-        """Record a PI sighting; False when the group belongs to another PI."""
-        previous = self._pi.value
-        if self._pi.put(pi):
-            if previous is not None:
-                self.reset()
-                self._pi.put(pi)
-                self._pi.put(pi)
-                events.append(RdsCleared("pi_changed"))
+        """Record a block-A PI sighting; False when the group belongs to another PI."""
+        current = self._pi.value
+        if current is None:
+            if self._pi.put(pi):
+                events.append(PiChanged(pi))
+            return True
+        if pi == current:
+            self._pi_change.clear()
+            return True
+        if self._pi_change.put(pi):
+            self.reset()
+            self._pi.set(pi)
+            events.append(RdsCleared("pi_changed"))
             events.append(PiChanged(pi))
             return True
-        return previous is None or pi == previous
+        return False
 
     def _common(self, b: int, events: list[RdsChange]) -> None:
         pty = (b >> 5) & 0x1F
@@ -449,37 +339,63 @@ class RdsDecoder:
         events: list[RdsChange],
     ) -> None:
         if not ok[3] or (not version_b and not ok[2]):
+            self._rt_gap = True  # a radiotext segment went missing
             return
-        flag = (b >> 4) & 1
-        version = int(version_b)
-        if flag != self._rt_flag or version != self._rt_version:
-            if self._rt_flag is not None:
-                self._rt_a.clear()
-                self._rt_b.clear()
-                self._rt_last_segment = -1
-                self._rt_wraps = 0
-            self._rt_flag, self._rt_version = flag, version
         segment = b & 0xF
         chars = _blocks_pair(d) if version_b else _blocks_pair(c) + _blocks_pair(d)
         if any(charset.is_control(ch) and ch not in _RT_ALLOWED_CONTROLS for ch in chars):
             self._counters.bump("segments_rejected")
+            self._rt_gap = True
             return
-        texts = self._rt_b if version_b else self._rt_a
-        if segment < self._rt_last_segment:
-            self._rt_wraps += 1
-        self._rt_last_segment = segment
-        texts.put(segment, chars)
-        raw = texts.complete(terminator=CR)
-        if raw is None and self._rt_wraps >= RT_WRAPS_FOR_SHORT_TEXT:
-            top = texts.highest_received()
-            if top < texts.count - 1:
-                raw = texts.complete(terminator=CR, upto=top)
+        kind = ((b >> 4) & 1, int(version_b))
+        if kind != self._rt_kind:
+            if self._rt_kind is not None and self._rt_pending is None:
+                # A new A/B flag (or 2A/2B switch) clears the text, but one corrupt
+                # block B must not: wait for a second group that agrees.
+                self._rt_pending = (kind, segment, chars)
+                return
+            if self._rt_kind is not None:
+                assert self._rt_pending is not None
+                pending_kind, pending_segment, pending_chars = self._rt_pending
+                self._rt_pending = None
+                if pending_kind != kind:
+                    self._rt_pending = (kind, segment, chars)
+                    return
+                self._clear_radiotext_buffers()
+                self._rt_kind = kind
+                self._put_rt(pending_segment, pending_chars, version_b)
+            self._rt_kind = kind
+        self._rt_pending = None
+        raw = self._put_rt(segment, chars, version_b)
         if raw is None:
             return
         text = charset.decode(raw).rstrip(" ")
         if text != self._rt_text:
             self._rt_text = text
             events.append(RadioTextChanged(text))
+
+    def _clear_radiotext_buffers(self) -> None:
+        self._rt_a.clear()
+        self._rt_b.clear()
+        self._rt_last_segment = -1
+        self._rt_clean_wraps = 0
+        self._rt_gap = False
+
+    def _put_rt(self, segment: int, chars: bytes, version_b: bool) -> bytes | None:
+        """Store one segment; the complete raw text when there is one."""
+        texts = self._rt_b if version_b else self._rt_a
+        top = texts.highest_received()
+        if segment == 0 and self._rt_last_segment == top > 0 and not self._rt_gap:
+            self._rt_clean_wraps += 1  # straight from the highest segment back to 0
+        self._rt_last_segment = segment
+        self._rt_gap = False
+        texts.put(segment, chars)
+        raw = texts.complete(terminator=CR)
+        if raw is None and self._rt_clean_wraps >= RT_WRAPS_FOR_SHORT_TEXT:
+            top = texts.highest_received()
+            if top < texts.count - 1:
+                raw = texts.complete(terminator=CR, upto=top)
+        return raw
 
     # -- group 4A: clock time
 

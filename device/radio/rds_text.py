@@ -12,13 +12,18 @@ here therefore publishes a value only after it has been received *consistently*:
 
 ``SegmentedText``
     A text sent in numbered segments (PS: 4 x 2 characters; radiotext 2A:
-    16 x 4; 2B: 16 x 2).  A segment counts as confirmed when its value has been
-    received ``need`` times in a row.  When a segment arrives with a value that
-    differs from the one held, the text has changed (or the block was corrupt): that
-    segment starts again at one sighting, and every *other* segment must be
-    received at least once more before it counts again.  So a published text is
-    never a mix of an old and a new text, and a single corrupted segment cannot
-    be published unless the identical corruption arrives ``need`` times in a row.
+    16 x 4; 2B: 16 x 2).  Each segment has a confirmed value and one candidate;
+    the candidate becomes the confirmed value once it has been received ``need``
+    times in a row (for that segment; a sighting of anything else restarts the
+    count, so a corrupt block, even one that lands on the wrong segment because
+    block B's address bits were hit, is confirmed only if the identical
+    corruption repeats).  When a segment's confirmed value is *replaced* by
+    another, the station has changed its text, at the latest when the new value
+    was first seen: every other segment not received since that moment must be
+    received again (its confirmed value seen once more, or a new value
+    confirmed) before the text counts as whole.  So a published text is never a mix of an old and
+    a new text, a corrupt segment is never published unless the identical
+    corruption arrives ``need`` times, and corrupt blocks only cost time.
 
 ``AfList``
     Method-A alternative-frequency lists from group 0A block C: a count code
@@ -62,6 +67,11 @@ class Confirmed(Generic[T]):
         self.value = self._candidate = None
         self._count = 0
 
+    def set(self, value: T) -> None:
+        """Accept `value` outright (as if seen `need` times)."""
+        self.value = self._candidate = value
+        self._count = self.need
+
 
 class SegmentedText:
     """A text received in `count` numbered segments of `size` bytes each."""
@@ -70,35 +80,56 @@ class SegmentedText:
         self.count = count
         self.size = size
         self.need = max(1, need)
-        self._values: list[bytes | None] = [None] * count
-        self._seen = [0] * count
+        self.clear()
 
     def clear(self) -> None:
         """Forget every segment."""
-        self._values = [None] * self.count
-        self._seen = [0] * self.count
+        self._now = 0
+        self._confirmed: list[bytes | None] = [None] * self.count
+        self._fresh = [False] * self.count
+        self._last_seen = [0] * self.count
+        self._candidate: list[bytes | None] = [None] * self.count
+        self._candidate_count = [0] * self.count
+        self._candidate_since = [0] * self.count
+        self._received = [False] * self.count
 
     def put(self, index: int, data: bytes) -> None:
-        """Store segment `index` (its `size` bytes)."""
-        if self._values[index] == data:
-            self._seen[index] = min(self._seen[index] + 1, self.need)
+        """Store one sighting of segment `index` (its `size` bytes)."""
+        self._now += 1
+        self._received[index] = True
+        if data == self._confirmed[index]:
+            self._fresh[index] = True
+            self._last_seen[index] = self._now
+            self._candidate[index] = None
             return
-        changed = self._values[index] is not None
-        self._values[index] = data
-        self._seen[index] = 1
-        if changed:
-            cap = self.need - 1
+        if data == self._candidate[index]:
+            self._candidate_count[index] += 1
+        else:
+            self._candidate[index] = data
+            self._candidate_count[index] = 1
+            self._candidate_since[index] = self._now
+        if self._candidate_count[index] < self.need:
+            return
+        previous = self._confirmed[index]
+        self._confirmed[index] = data
+        self._fresh[index] = True
+        self._last_seen[index] = self._now
+        self._candidate[index] = None
+        if previous is not None:
+            # The text changed, at the latest when this value was first seen: any
+            # other segment not received since then may still hold the old text.
+            since = self._candidate_since[index]
             for j in range(self.count):
-                if j != index and self._seen[j] > cap:
-                    self._seen[j] = cap
+                if j != index and self._last_seen[j] < since:
+                    self._fresh[j] = False
 
     def confirmed(self, index: int) -> bool:
-        """True when segment `index` has been received consistently."""
-        return self._seen[index] >= self.need
+        """True when segment `index` is confirmed and received since the last change."""
+        return self._confirmed[index] is not None and self._fresh[index]
 
     def received(self, index: int) -> bool:
         """True when segment `index` has been received at all since the last clear."""
-        return self._values[index] is not None
+        return self._received[index]
 
     def complete(self, terminator: int | None = None, upto: int | None = None) -> bytes | None:
         """The whole text when every segment it needs is confirmed, else None.
@@ -110,8 +141,8 @@ class SegmentedText:
         out = bytearray()
         last = self.count - 1 if upto is None else upto
         for i in range(last + 1):
-            data = self._values[i]
-            if data is None or not self.confirmed(i):
+            data = self._confirmed[i]
+            if data is None or not self._fresh[i]:
                 return None
             if terminator is not None and terminator in data:
                 out += data[: data.index(terminator)]
@@ -122,7 +153,7 @@ class SegmentedText:
     def highest_received(self) -> int:
         """The highest segment index received since the last clear (-1 for none)."""
         for i in range(self.count - 1, -1, -1):
-            if self._values[i] is not None:
+            if self._received[i]:
                 return i
         return -1
 

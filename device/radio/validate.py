@@ -73,7 +73,7 @@ def _decimal(value: object, name: str, want: str) -> Decimal:
         return Decimal(repr(value))
     if isinstance(value, str):
         text = value.strip()
-        if len(text) > _MAX_TEXT or not text:
+        if len(text) > _MAX_TEXT or not text or not text.isascii() or "_" in text:
             raise _bad(name, value, want)
         try:
             number = Decimal(text)

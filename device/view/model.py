@@ -2,10 +2,16 @@
 
 Theory of operation
 -------------------
-`ViewModel.apply(topic, payload, now)` folds one received MQTT message into the
-model and returns a `Seen` record when the message was a reading (or a status
-or radio change) worth one plain-mode line, else None. It does no I/O and reads
-no clock: `now` is passed in, so tests replay messages with made-up times.
+`ViewModel.apply(topic, payload, now, retained=False)` folds one received MQTT
+message into the model and returns a `Seen` record when the message was a
+reading (or a status or radio change) worth one plain-mode line, else None. It
+does no I/O and reads no clock: `now` (Unix time) is passed in, so tests replay
+messages with made-up times.
+
+An entity's age counts from when its message was received, so a device whose
+clock is off does not distort it, except for retained messages (delivered when
+we subscribe, possibly hours old): for those the payload's `ts` is used when it
+parses and is not in the future.
 
 Topics under `<prefix>/<id>/` are sorted by their shape:
 
@@ -32,6 +38,7 @@ import json
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 HISTORY = 40
@@ -108,7 +115,7 @@ class ViewModel:
         self.ignored = 0  # outside <prefix>/<id>/...
         self.odd = 0  # under the prefix but not the documented shape
 
-    def apply(self, topic: str, payload: bytes, now: float) -> Seen | None:
+    def apply(self, topic: str, payload: bytes, now: float, retained: bool = False) -> Seen | None:
         """Fold one message into the model; return a `Seen` for a plain-mode line or None."""
         self.total += 1
         head = self.prefix + "/"
@@ -138,7 +145,7 @@ class ViewModel:
         elif rest[0] == "radio":
             return self._radio(dev, rest[1:], payload, now)
         else:
-            return self._entity(dev, "/".join(rest), payload, now)
+            return self._entity(dev, "/".join(rest), payload, now, retained)
         return None
 
     # ---- per kind ----------------------------------------------------------------
@@ -176,7 +183,7 @@ class ViewModel:
         freq = radio.frequency
         return Seen(dev.id, "radio", format_value(freq if freq is not None else data.get("value")), "MHz")
 
-    def _entity(self, dev: DeviceState, name: str, payload: bytes, now: float) -> Seen:
+    def _entity(self, dev: DeviceState, name: str, payload: bytes, now: float, retained: bool) -> Seen:
         ent = dev.entities.get(name)
         if ent is None:
             ent = dev.entities[name] = EntityState(name, history=deque(maxlen=self.history))
@@ -194,6 +201,10 @@ class ViewModel:
             ent.value = data if data is not _NOT_JSON and not isinstance(data, dict | list) else _text(payload)[:TEXT_LIMIT]
             ent.unit = ""
         ent.updated = now
+        if retained and ent.ts is not None:
+            sent = parse_ts(ent.ts)
+            if sent is not None and sent <= now:
+                ent.updated = sent
         ent.count += 1
         num = _number(ent.value)
         if num is not None:
@@ -204,6 +215,17 @@ class ViewModel:
 # ---- helpers ------------------------------------------------------------------
 
 _NOT_JSON = object()
+
+
+def parse_ts(ts: str) -> float | None:
+    """Unix time of an ISO-8601 timestamp such as `2026-11-21T10:00:00.123Z`, or None."""
+    try:
+        when = datetime.fromisoformat(ts)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
 
 
 def _text(payload: bytes) -> str:
@@ -255,6 +277,14 @@ def format_age(seconds: float) -> str:
     if s < 86400:
         return f"{s // 3600:.0f}h"
     return f"{s // 86400:.0f}d"
+
+
+_CONTROL = {c: "\ufffd" for c in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]}
+
+
+def clean(text: str) -> str:
+    """`text` with control characters (escape sequences, line breaks) shown as U+FFFD."""
+    return text.translate(_CONTROL)
 
 
 SPARK = "▁▂▃▄▅▆▇█"

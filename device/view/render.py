@@ -18,7 +18,6 @@ a share of the rows and the last row says how many were left out.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from rich.cells import cell_len, set_cell_size
 from rich.console import Group
@@ -28,7 +27,9 @@ from device.view.model import (
     DeviceState,
     EntityState,
     RadioState,
+    Seen,
     ViewModel,
+    clean,
     format_age,
     format_value,
     sparkline,
@@ -97,9 +98,10 @@ def _share_rows(needs: list[int], avail: int) -> list[int]:
 
 
 def _cell(text: str, width: int, right: bool = False) -> str:
-    """`text` padded or cut (with …) to exactly `width` cells."""
+    """`text` (control characters neutralised) padded or cut (with …) to exactly `width` cells."""
     if width <= 0:
         return ""
+    text = clean(text)
     if cell_len(text) > width:
         return set_cell_size(text, width - 1) + "…"
     pad = width - cell_len(text)
@@ -110,7 +112,8 @@ def _line(parts: list[tuple[str, str]], width: int) -> Text:
     """A Text of (text, style) parts cut to `width` cells."""
     out = Text(no_wrap=True, overflow="ellipsis")
     used = 0
-    for text, style in parts:
+    for raw, style in parts:
+        text = clean(raw)
         room = width - used
         if room <= 0:
             break
@@ -158,9 +161,12 @@ def _radio_lines(radio: RadioState, width: int) -> list[Text]:
     pi = r.get("pi")
     if pi is not None:
         rds.append((f"  PI {pi:04X}" if isinstance(pi, int) and not isinstance(pi, bool) else f"  PI {pi}", ""))
-    pty = r.get("pty_name", r.get("pty"))
-    if pty not in (None, ""):
+    pty = r.get("pty_name") or r.get("pty")
+    if pty not in (None, "", 0):
         rds.append((f"  PTY {format_value(pty)}", ""))
+    flags = " ".join(name for name in ("tp", "ta") if r.get(name) is True)
+    if flags:
+        rds.append((f"  {flags.upper()}", "yellow"))
     rt = r.get("radiotext", r.get("rt"))
     if rt:
         rds.append(("  RT ", "dim"))
@@ -228,11 +234,11 @@ def _footer(model: ViewModel, width: int, hidden: int, source: str) -> Text:
         parts.append((f"  diag {diag}", "dim"))
     if model.odd:
         parts.append((f"  odd {model.odd}", "yellow"))
-    parts.append(("  Ctrl-C quits", "dim"))
+    parts.append(("  q quits", "dim"))
     return _line(parts, width)
 
 
-def plain_line(clock: str, seen: Any) -> str:
+def plain_line(clock: str, seen: Seen) -> str:
     """One plain-mode line: `HH:MM:SS device entity value unit` (no trailing space)."""
     text = f"{clock} {seen.device} {seen.entity} {seen.value}"
-    return f"{text} {seen.unit}" if seen.unit else text
+    return clean(f"{text} {seen.unit}" if seen.unit else text)

@@ -14,13 +14,22 @@ the view with 0.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
+import io
 import logging
+import os
 import queue
+import select
 import ssl
 import sys
+import termios
 import threading
 import time
+import tty
+from collections.abc import Iterator
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, TextIO
 from urllib.parse import unquote, urlsplit
 
@@ -68,13 +77,13 @@ class BrokerUrl:
 
 
 class Feed:
-    """A paho client subscribed to `<prefix>/#`, queueing (topic, payload, monotonic time)."""
+    """A paho client subscribed to `<prefix>/#`, queueing (topic, payload, Unix time, retained)."""
 
     def __init__(self, url: str, prefix: str, ca_file: str | None = None) -> None:
         self.url = url
         self.where = BrokerUrl.parse(url)
         self.prefix = prefix.rstrip("/")
-        self.messages: queue.SimpleQueue[tuple[str, bytes, float]] = queue.SimpleQueue()
+        self.messages: queue.SimpleQueue[tuple[str, bytes, float, bool]] = queue.SimpleQueue()
         self.subscribed = threading.Event()
         self.connected = False
         self._answered = threading.Event()
@@ -138,7 +147,7 @@ class Feed:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         try:
-            self.messages.put((msg.topic, bytes(msg.payload), time.monotonic()))
+            self.messages.put((msg.topic, bytes(msg.payload), time.time(), bool(msg.retain)))
         except Exception:
             log.exception("watch: dropping a message")
 
@@ -170,6 +179,8 @@ def watch(
     except BrokerError as exc:  # TlsError included
         print(f"pi2mqtt watch: {exc}", file=err)
         return 1
+    except KeyboardInterrupt:
+        return 0
     try:
         if not feed.subscribed.wait(CONNECT_TIMEOUT):
             print(f"pi2mqtt watch: the broker at {url} did not confirm the subscription", file=err)
@@ -179,15 +190,42 @@ def watch(
         deadline = None if duration is None else time.monotonic() + duration
         if plain is None:
             plain = not _is_tty(out)
-        if plain:
-            _plain_loop(feed, model, out, stop, deadline)
-        else:
-            _live_loop(feed, model, out, stop, deadline)
+        with _tolerant(out) as stream:
+            if plain:
+                _plain_loop(feed, model, stream, stop, deadline)
+            else:
+                _live_loop(feed, model, stream, stop, deadline)
     except KeyboardInterrupt:
         pass
+    except BrokenPipeError:
+        # `pi2mqtt watch | head`: the reader left; end quietly, and keep Python's
+        # final flush of stdout from complaining about the pipe.
+        if out is sys.stdout:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     finally:
         feed.close()
     return 0
+
+
+@contextlib.contextmanager
+def _tolerant(out: TextIO) -> Iterator[TextIO]:
+    """`out`, or a view of it that writes `?` for what its encoding cannot show (LANG=C)."""
+    encoding = getattr(out, "encoding", None) or "utf-8"
+    buffer = getattr(out, "buffer", None)
+    try:
+        utf8 = codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        utf8 = True  # an encoding we cannot name: leave the stream alone
+    if utf8 or buffer is None:
+        yield out
+        return
+    out.flush()
+    wrapper = io.TextIOWrapper(buffer, encoding=encoding, errors="replace", write_through=True)
+    try:
+        yield wrapper
+    finally:
+        wrapper.flush()
+        wrapper.detach()  # leave the caller's stream open
 
 
 def _is_tty(out: TextIO) -> bool:
@@ -216,20 +254,67 @@ def _plain_loop(feed: Feed, model: ViewModel, out: TextIO, stop: threading.Event
             out.write(f"{time.strftime('%H:%M:%S')} -- broker {state}\n")
             out.flush()
         try:
-            topic, payload, at = feed.messages.get(timeout=wait)
+            topic, payload, at, retained = feed.messages.get(timeout=wait)
         except queue.Empty:
             continue
         lines = []
         while True:
-            seen = model.apply(topic, payload, at)
+            seen = model.apply(topic, payload, at, retained)
             if seen is not None:
-                lines.append(plain_line(time.strftime("%H:%M:%S"), seen) + "\n")
+                lines.append(plain_line(time.strftime("%H:%M:%S", time.localtime(at)), seen) + "\n")
             try:
-                topic, payload, at = feed.messages.get_nowait()
+                topic, payload, at, retained = feed.messages.get_nowait()
             except queue.Empty:
                 break
         out.write("".join(lines))
         out.flush()
+
+
+class KeyReader:
+    """Single keys from a terminal stdin in cbreak mode (Ctrl-C still interrupts).
+
+    Inactive (reads nothing) when stdin is not a terminal; the terminal mode is
+    restored on exit, also after an exception.
+    """
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream if stream is not None else sys.stdin
+        self._fd: int | None = None
+        self._saved: list[Any] | None = None
+
+    def __enter__(self) -> KeyReader:
+        try:
+            fd = self._stream.fileno()
+            if os.isatty(fd):
+                self._saved = termios.tcgetattr(fd)
+                tty.setcbreak(fd)
+                self._fd = fd
+        except (AttributeError, OSError, ValueError, termios.error):
+            self._fd = None
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._fd is not None and self._saved is not None:
+            try:
+                termios.tcsetattr(self._fd, termios.TCSADRAIN, self._saved)
+            except termios.error:
+                pass
+        self._fd = None
+
+    def keys(self) -> str:
+        """Whatever keys are waiting (never blocks); '' when none or inactive."""
+        if self._fd is None:
+            return ""
+        try:
+            if not select.select([self._fd], [], [], 0)[0]:
+                return ""
+            return os.read(self._fd, 64).decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+
+QUIT_KEYS = frozenset("qQ")
 
 
 def _live_loop(feed: Feed, model: ViewModel, out: TextIO, stop: threading.Event,
@@ -239,19 +324,21 @@ def _live_loop(feed: Feed, model: ViewModel, out: TextIO, stop: threading.Event,
 
     def frame() -> Any:
         state = "" if feed.connected else "  (reconnecting)"
-        return render(model, console.width, console.height, now=time.monotonic(),
+        return render(model, console.width, console.height, now=time.time(),
                       source=feed.url + state)
 
-    with Live(frame(), console=console, screen=True, auto_refresh=False,
-              redirect_stdout=False, redirect_stderr=False) as live:
+    with KeyReader() as keyboard, Live(frame(), console=console, screen=True, auto_refresh=False,
+                                       redirect_stdout=False, redirect_stderr=False) as live:
         next_draw = time.monotonic() + period
         while not stop.is_set():
+            if QUIT_KEYS.intersection(keyboard.keys()):
+                break
             wait = _remaining(deadline, next_draw - time.monotonic())
             if deadline is not None and time.monotonic() >= deadline:
                 break
             try:
-                topic, payload, at = feed.messages.get(timeout=max(0.0, wait))
-                model.apply(topic, payload, at)
+                topic, payload, at, retained = feed.messages.get(timeout=max(0.0, wait))
+                model.apply(topic, payload, at, retained)
             except queue.Empty:
                 pass
             if time.monotonic() >= next_draw:

@@ -12,7 +12,7 @@ Every frame carries one message; its type byte says which (see docs/protocol.md)
     ERROR      0x05  MCU -> host   u8 len + code (ASCII), message (UTF-8, rest of payload)
     EVENT      0x06  MCU -> host   u8 len + name (UTF-8), value data
 
-The first four bytes of HELLO and HELLO_ACK never change between protocol
+HELLO's payload and HELLO_ACK's 8-byte head never change between protocol
 versions, so two peers of different major versions can still tell each other so.
 
 A *value* is one tag byte and its body (little-endian, varints are LEB128):
@@ -24,7 +24,7 @@ A *value* is one tag byte and its body (little-endian, varints are LEB128):
     0x06 str    varint length + UTF-8
     0x07 bytes  varint length + raw bytes
     0x08 list   varint count + values
-    0x09 map    varint count + (varint length + UTF-8 key, value) pairs
+    0x09 map    varint count + (varint length + UTF-8 key, value) pairs, keys sorted
 
 Decoding raises ProtoError (a ValueError) on malformed input; callers catch it.
 MicroPython-compatible (no typing, no dataclasses).
@@ -150,11 +150,12 @@ def put_value(out, v, depth=0):
     elif isinstance(v, dict):
         out.append(T_MAP)
         _put_varint(out, len(v))
-        for k, item in v.items():
+        for k in v:
             if not isinstance(k, str):
                 raise ProtoError("map keys must be str")
+        for k in sorted(v):  # canonical order: MicroPython dicts are unordered
             _put_str(out, k)
-            put_value(out, item, depth + 1)
+            put_value(out, v[k], depth + 1)
     else:
         raise ProtoError(f"cannot encode a {type(v).__name__}")
 

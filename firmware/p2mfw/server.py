@@ -28,7 +28,7 @@ from p2mfw import proto
 from p2mfw.compat import ticks_add, ticks_diff, ticks_ms, ticks_us
 from p2mfw.frame import MAX_FRAME, MAX_PAYLOAD, FrameDecoder, FrameTooLarge, encode_frame
 
-REPLY_CACHE = 16   # replies remembered for duplicate suppression
+REPLY_CACHE = 24  # replies remembered for duplicate suppression (host keeps <= 16 in flight)
 READ_CHUNK = 256   # bytes read from the port per poll()
 
 
@@ -36,7 +36,7 @@ class FwError(Exception):
     """Raised by a handler to answer ERROR with a machine-readable code."""
 
     def __init__(self, code, message=""):
-        Exception.__init__(self, code, message)
+        super().__init__(code, message)
         self.code = code
         self.message = message
 
@@ -78,6 +78,7 @@ class LinkServer:
             "task_errors": 0,
             "unexpected": 0,
             "write_errors": 0,
+            "frames_sent": 0,
         }
         self.register("link.stats", self._stats)
         self.register("link.ping", lambda args: {"uptime_ms": self._uptime()})
@@ -113,7 +114,10 @@ class LinkServer:
 
     # -- main loop ---------------------------------------------------------------
     def poll(self):
-        """One step: read, handle complete frames, run due periodic tasks. Never raises."""
+        """One step: read, handle complete frames, run due periodic tasks. Never raises.
+
+        Returns True if bytes arrived (more may be waiting), False if the line was idle.
+        """
         if not self._announced:
             self._announced = True
             self.emit(proto.EV_BOOT, {"boot": self.boot_id, "fw": self.fw_version})
@@ -128,16 +132,17 @@ class LinkServer:
                 except Exception:
                     self.counters["unexpected"] += 1
         self._run_tasks()
+        return bool(data)
 
     def run_forever(self, wdt=None):
         """poll() forever, feeding the watchdog `wdt` (anything with feed()) each turn."""
         from p2mfw.compat import sleep_ms
 
         while True:
-            self.poll()
+            busy = self.poll()
             if wdt is not None:
                 wdt.feed()
-            if self.wait_hint_ms() > 0:
+            if not busy and self.wait_hint_ms() > 0:
                 sleep_ms(1)
 
     def wait_hint_ms(self, cap=10):
@@ -167,6 +172,7 @@ class LinkServer:
     def _write(self, frame):
         try:
             self.port.write(frame)
+            self.counters["frames_sent"] += 1
             return True
         except Exception:
             self.counters["write_errors"] += 1

@@ -13,6 +13,8 @@ first); a read transaction returns registers 0x0A, 0x0B, … 0x0F, 0x00, … (wr
   `SEEK_STEP_MS`, testing each new channel against the chip's threshold, stopping
   with SF/BL at the band edge (stop mode) or after a full wrap with nothing found.
   `time_scale` multiplies these and the power-up delays (1.0 = datasheet timing).
+  Times are milliseconds since the model was made (`ticks_diff`), good for days
+  on MicroPython's wrapping ticks and for ever on CPython.
 * **Band and spacing are latched** when a tune or seek starts, as on the chips.
 * **RDS**: while powered, idle, RDS-enabled and tuned to a station with RDS above
   the sync level, a new group from the `RadioWorld` lands in the block registers
@@ -104,7 +106,7 @@ class FmChipModel(I2CTarget):
         return self.clock.ticks_diff(self.clock.ticks_ms(), self._origin)
 
     def scaled(self, ms: float) -> float:
-        return ms * self.time_scale
+        return round(ms * self.time_scale, 6)
 
     def reset_registers(self) -> None:
         for i in range(16):
@@ -134,17 +136,23 @@ class FmChipModel(I2CTarget):
         return self.read_regs(0x0A, n, t)
 
     def write_regs(self, first: int, data: bytes, t: float) -> None:
-        """Registers from `first` on, two bytes each, high byte first."""
+        """Registers from `first` on, two bytes each, high byte first.
+
+        The whole transaction lands first, then each register's meaning is acted on
+        in register order: a write of 0x02..0x05 that sets TUNE in 0x03 tunes with
+        the band and spacing written to 0x05 in the same transaction.
+        """
+        changed = []
         for i in range(len(data) // 2):
             reg = (first + i) & 0x0F
             if reg in self.READ_ONLY:
                 continue
             if self.powered and t < self.ready_at:
-                self.violations.append("write to 0x%02X during the power-up delay" % reg)
-            old = self.regs[reg]
-            new = (data[2 * i] << 8) | data[2 * i + 1]
-            self.regs[reg] = new
-            self._on_write(reg, old, new, t)
+                self.violations.append(f"write to 0x{reg:02X} during the power-up delay")
+            changed.append((reg, self.regs[reg]))
+            self.regs[reg] = (data[2 * i] << 8) | data[2 * i + 1]
+        for reg, old in changed:
+            self._on_write(reg, old, self.regs[reg], t)
 
     def read_regs(self, first: int, n: int, t: float) -> bytes:
         """`n` bytes of registers from `first` on, wrapping 0x0F → 0x00."""
@@ -173,7 +181,7 @@ class FmChipModel(I2CTarget):
         if not self.powered:
             return False
         if t < self.ready_at:
-            self.violations.append("%s started during the power-up delay" % what)
+            self.violations.append(f"{what} started during the power-up delay")
         return True
 
     def start_tune(self, channel: int, t: float) -> None:
@@ -181,7 +189,7 @@ class FmChipModel(I2CTarget):
             return
         self._latch_band()
         if channel > self._last_channel():
-            self.violations.append("tune to channel %d beyond the band" % channel)
+            self.violations.append(f"tune to channel {channel} beyond the band")
         if self.audible():
             self.pops += 1
         self.channel = channel
@@ -252,6 +260,7 @@ class FmChipModel(I2CTarget):
         if not (self.powered and self.op is None and self.rds_enabled()):
             self.rds_next_at = None
             self.rds_sync = False
+            self.rds_ready = False
             return
         period = self.rds_period_ms
         if self.rds_next_at is None:

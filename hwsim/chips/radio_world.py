@@ -10,8 +10,8 @@ A `RadioWorld` holds `Station`s. A tuner chip model asks it two things:
   is received within ±30 kHz of its frequency (losing 0.3 dB per kHz of offset).
   A fading station's RSSI follows a slow sine around its base level.
 * `next_group(station, rssi)` — the next RDS group the station puts on air
-  (blocks A–D as 16-bit ints) together with the block error levels the receiver
-  reports (0 none, 1 = 1–2 bits corrected, 2 = 3–5 corrected, 3 = uncorrectable;
+  (blocks A-D as 16-bit ints) together with the block error levels the receiver
+  reports (0 none, 1 = 1-2 bits corrected, 2 = 3-5 corrected, 3 = uncorrectable;
   an uncorrectable block carries corrupted data). The chip model calls it once per
   87.6 ms while it is tuned to the station.
 
@@ -128,10 +128,10 @@ def pad(codes: list[int], n: int) -> list[int]:
 
 
 def af_code(khz: int) -> int:
-    """An FM frequency (87.6–107.9 MHz, 100 kHz raster) as an AF code 1–204."""
+    """An FM frequency (87.6-107.9 MHz, 100 kHz raster) as an AF code 1-204."""
     n = (khz - 87500) // 100
     if n < 1 or n > 204 or (khz - 87500) % 100:
-        raise ValueError("no AF code for %d kHz" % khz)
+        raise ValueError(f"no AF code for {khz} kHz")
     return n
 
 
@@ -378,7 +378,7 @@ class RadioWorld:
     def _need(self, khz: int) -> Station:
         s = self.station(khz)
         if s is None:
-            raise KeyError("no station at %d kHz" % khz)
+            raise KeyError(f"no station at {khz} kHz")
         return s
 
     def add_station(self, station: Station) -> None:

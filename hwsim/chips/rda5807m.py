@@ -13,8 +13,8 @@ advances it). Registers modelled (RDA5807M datasheet):
   SEEKUP b9, SEEK b8, SKMODE b7 (1 = stop at band edge), RDS_EN b3, NEW_METHOD b2,
   SOFT_RESET b1, ENABLE b0. SOFT_RESET puts the other registers back to their reset
   values and starts a 5 ms delay in which writes are recorded as violations.
-* 0x03: CHAN[15:6], TUNE b4, BAND[3:2] (00 87–108, 01 76–91, 10 76–108,
-  11 65–76, or 50–76 when 0x07 b9 = 0), SPACE[1:0] (00 100, 01 200, 10 50, 11 25 kHz).
+* 0x03: CHAN[15:6], TUNE b4, BAND[3:2] (00 87-108, 01 76-91, 10 76-108,
+  11 65-76, or 50-76 when 0x07 b9 = 0), SPACE[1:0] (00 100, 01 200, 10 50, 11 25 kHz).
 * 0x04: DE b11 (1 = 50 µs), SOFTMUTE_EN b9. 0x05: INT_MODE b15, SEEKTH[11:8],
   VOLUME[3:0] (0 = mute). 0x07: 65M_50M_MODE b9.
 * TUNE and SEEK start an operation when written as 1 while the chip's own bit is 0,

@@ -16,11 +16,11 @@ Sequential access only (see `fm_common`): writes fill 0x02…, reads return
   set until the host clears SEEK (clearing it during a seek aborts the seek).
 * 0x03: TUNE b15, CHAN[9:0]; same edge rules as SEEK.
 * 0x04: RDS b12, DE b11 (1 = 50 µs). 0x05: SEEKTH[15:8] (dBµV), BAND[7:6]
-  (00 87.5–108, 01 76–108, 10 76–90), SPACE[5:4] (00 200, 01 100, 10 50 kHz),
+  (00 87.5-108, 01 76-108, 10 76-90), SPACE[5:4] (00 200, 01 100, 10 50 kHz),
   VOLUME[3:0] (0 = mute). 0x06: SKSNR[7:4], SKCNT[3:0].
 * 0x0A: RDSR b15, STC b14, SF/BL b13, AFCRL b12 (always 0 here), RDSS b11,
   BLERA[10:9], ST b8, RSSI[7:0] (dBµV, capped at 75).
-  0x0B: BLERB[15:14], BLERC[13:12], BLERD[11:10], READCHAN[9:0]. 0x0C–0x0F: RDS A–D.
+  0x0B: BLERB[15:14], BLERC[13:12], BLERD[11:10], READCHAN[9:0]. 0x0C-0x0F: RDS A-D.
 * Seek stops on a channel with RSSI ≥ SEEKTH and, when SKSNR ≠ 0, an SNR of at least
   3 dB per SKSNR step (a model approximation; SKCNT is ignored).
 * RDS standard mode (RDSM = 0) drops groups with an uncorrectable block and reads

@@ -159,3 +159,30 @@ def test_other_parts_register_control_paths(rig: Rig, watcher: Subscriber) -> No
     rig.factory.close()
     assert closed.is_set()
     watcher.wait_topic(f"{ROOT}/status", where=lambda m: m.text == "offline")
+
+
+def test_command_line_client_sends_and_reports(
+    rig: Rig, watcher: Subscriber, broker: Mosquitto, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hwsim.__main__ import main
+
+    url = f"mqtt://127.0.0.1:{broker.port}"
+    assert main(["--broker", url, "--id", "testpi", "tank_level/set", "0.5"]) == 0
+    assert '"ok": true' in capsys.readouterr().out
+    assert rig.sim.device("tank_level").distance == 0.5
+    assert main(["--broker", url, "--id", "testpi", "tank_level/set", "far"]) == 1
+    assert main(["--broker", url, "--id", "nobody", "x/y", "--timeout", "0.3"]) == 2
+
+
+def test_control_comes_back_after_a_broker_restart(rig: Rig, broker: Mosquitto) -> None:
+    assert rig.sim.mqtt is not None and rig.sim.mqtt.connected.wait(5)
+    broker.restart()
+    sub = Subscriber(broker.port).connect()
+    try:
+        sub.subscribe(f"{ROOT}/#")
+        sub.wait_topic(f"{ROOT}/status", timeout=15, where=lambda m: m.text == "online")
+        assert rig.sim.mqtt.connected.wait(5)
+        sub.publish(f"{ROOT}/doorbell/press", "")
+        assert reply_for(sub, "doorbell/press").json()["ok"] is True
+    finally:
+        sub.close()

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gpiozero import MCP3008, CPUTemperature, DistanceSensor, LightSensor
+from gpiozero import MCP3008, CPUTemperature, Device, DistanceSensor, LightSensor
 
+from hwsim.gpio import SimFactory
 from tests.hwsim import Rig, eventually
 
 LSB = 3.3 / 1024
@@ -85,3 +86,19 @@ def test_cpu_temperature_reads_the_set_value(rig: Rig) -> None:
     assert cpu.temperature == 55.0
     rig.sim.device("cpu_temp").auto()
     assert 20 < cpu.temperature < 90
+
+
+def test_mcp3008_answers_without_a_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HWSIM_CONFIG", raising=False)
+    monkeypatch.delenv("HWSIM_BROKER", raising=False)
+    factory = SimFactory(directory=tmp_path, seed=1)
+    Device.pin_factory = factory
+    try:
+        adc = MCP3008(channel=3)
+        assert 0.15 < adc.value < 0.85  # the natural curve wanders around Vref/2
+        factory.chips[8].set_voltage(3, 0.0)
+        assert adc.raw_value <= 1
+        adc.close()
+    finally:
+        factory.close()
+        Device.pin_factory = None

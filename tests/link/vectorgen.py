@@ -12,7 +12,6 @@ import struct
 from pathlib import Path
 from typing import Any
 
-from device.link import cobs
 from device.link.frame import encode_frame
 from device.link.messages import (
     ErrorReply,

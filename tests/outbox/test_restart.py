@@ -45,10 +45,10 @@ def run_and_kill(path: Path, n: int, durability: str) -> None:
 
 def test_outbox_reading_durability_survives_sigkill(tmp_path: Path) -> None:
     path = tmp_path / "o.db"
-    run_and_kill(path, 300, "reading")
+    run_and_kill(path, 100, "reading")
     with SqliteOutbox(path) as ob:
         got = [q.msg.payload for q in ob.take(1000)]
-    assert got == [b"%d" % i for i in range(300)]
+    assert got == [b"%d" % i for i in range(100)]
 
 
 def test_outbox_batch_durability_after_sigkill_keeps_a_prefix_in_order(tmp_path: Path) -> None:

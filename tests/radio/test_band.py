@@ -243,8 +243,26 @@ def test_validate_float_mhz_has_no_drift() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [math.nan, math.inf, -math.inf, True, False, None, "", "abc", "NaN", "inf", [101.1],
-     {"mhz": 1}, "101,1", "1e999999999", 10**40, "101.1.1"],
+    [
+        math.nan,
+        math.inf,
+        -math.inf,
+        True,
+        False,
+        None,
+        "",
+        "abc",
+        "NaN",
+        "inf",
+        [101.1],
+        {"mhz": 1},
+        "101,1",
+        "1e999999999",
+        10**40,
+        "101.1.1",
+        "10_1.1",
+        "\u0661\u0660\u0661",
+    ],
 )
 def test_validate_rejects_non_numbers_with_bad_value(value: object) -> None:
     err = _error(validate.frequency_khz, band_plan("si4703", "europe"), mhz=value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 import unicodedata
+from typing import TypeVar
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -33,11 +34,11 @@ from device.radio.rds_encode import (
     block_b,
     group_0a,
     group_2a,
-    group_2b,
     ps_groups,
     radiotext_groups,
 )
 
+E = TypeVar("E")
 PI = 0xD3C2
 CLEAN = (0, 0, 0, 0)
 # fm-radio.md: 0A, PS "MDR JUMP", PI D3C2, PTY 10, music, DI 0b1001.
@@ -56,7 +57,7 @@ def feed_all(dec: RdsDecoder, groups: list[Group], errors: object = CLEAN) -> li
     return out
 
 
-def of_type(events: list[RdsChange], kind: type) -> list[RdsChange]:
+def of_type(events: list[RdsChange], kind: type[E]) -> list[E]:
     return [e for e in events if isinstance(e, kind)]
 
 
@@ -86,8 +87,8 @@ def test_rds_ps_vector_events_in_full() -> None:
     assert events == [
         PiChanged(PI),
         PtyChanged(10, "Pop music"),
-        TrafficChanged(tp=False, ta=False),
         MusicSpeechChanged(music=True),
+        TrafficChanged(tp=False, ta=False),
         DecoderInfoChanged(DecoderInfo(True, False, False, True)),
         PsChanged("MDR JUMP"),
     ]
@@ -132,7 +133,7 @@ def test_rds_ps_change_is_published_whole_never_mixed() -> None:
     for cut in range(4):  # the station switches in the middle of a cycle
         dec = RdsDecoder()
         stream = old + old[:cut] + new[cut:]
-        names = [e.ps for e in of_type(feed_all(dec, stream), PsChanged)]  # type: ignore[attr-defined]
+        names = [e.ps for e in of_type(feed_all(dec, stream), PsChanged)]
         assert names == ["OLD NAME", "NEW TEXT"], cut
 
 
@@ -204,10 +205,28 @@ def test_rds_pi_confirmed_on_second_sighting() -> None:
     assert dec.state.pi == PI
 
 
-def test_rds_pi_from_block_c_of_version_b_groups() -> None:
+def test_rds_pi_block_c_of_version_b_groups_must_match() -> None:
     dec = RdsDecoder()
-    events = dec.feed(PI, block_b(0, True, False, 0, 0), PI, 0x4142, errors=CLEAN)
-    assert of_type(events, PiChanged) == [PiChanged(PI)]
+    feed_all(dec, ps_groups(PI, "VERSIONB", version_b=True) * 2)
+    assert dec.state.ps == "VERSIONB"
+    b = block_b(0, True, False, 0, 0)
+    assert dec.feed(PI, b, 0x1234, 0x4142, errors=CLEAN) == []
+    assert dec.stats.groups_other_pi == 1
+
+
+def test_rds_pi_change_needs_four_block_a_sightings() -> None:
+    dec = RdsDecoder()
+    feed_all(dec, ps_groups(PI, "MDR JUMP") * 2)
+    other = ps_groups(0x1234, "OTHER FM")
+    assert feed_all(dec, other[:3]) == []
+    assert dec.feed(*other[3], errors=CLEAN)[:2] == [RdsCleared("pi_changed"), PiChanged(0x1234)]
+    # a corrupt block B that makes a 0A group look like 0B cannot change the PI
+    dec = RdsDecoder()
+    feed_all(dec, ps_groups(PI, "MDR JUMP") * 2)
+    fake_0b = (0xFFFF, block_b(0, True, False, 0, 0), 0xCDCD, 0x4142)
+    for _ in range(10):
+        dec.feed(*fake_0b, errors=(3, 0, 0, 0))
+    assert dec.state.pi == PI and dec.state.ps == "MDR JUMP"
 
 
 def test_rds_pi_single_foreign_group_is_ignored() -> None:
@@ -222,7 +241,7 @@ def test_rds_pi_single_foreign_group_is_ignored() -> None:
 def test_rds_pi_change_clears_and_restarts() -> None:
     dec = RdsDecoder()
     feed_all(dec, ps_groups(PI, "MDR JUMP") * 2)
-    events = feed_all(dec, ps_groups(0x1234, "OTHER FM") * 2)
+    events = feed_all(dec, ps_groups(0x1234, "OTHER FM") * 3)
     assert events[:2] == [RdsCleared("pi_changed"), PiChanged(0x1234)]
     assert of_type(events, PsChanged) == [PsChanged("OTHER FM")]
     assert dec.state.pi == 0x1234
@@ -322,7 +341,7 @@ def test_rds_radiotext_flip_never_mixes_old_and_new() -> None:
     dec = RdsDecoder()
     feed_all(dec, radiotext_groups(PI, old, 0) * 2)
     stream = radiotext_groups(PI, new, 1)[:8] + radiotext_groups(PI, new, 1) * 2
-    texts = [e.text for e in of_type(feed_all(dec, stream), RadioTextChanged)]  # type: ignore[attr-defined]
+    texts = [e.text for e in of_type(feed_all(dec, stream), RadioTextChanged)]
     assert texts == [new]
 
 
@@ -330,7 +349,7 @@ def test_rds_radiotext_change_without_flip_is_not_mixed() -> None:
     dec = RdsDecoder()
     feed_all(dec, radiotext_groups(PI, "A" * 64, 0) * 2)
     stream = radiotext_groups(PI, "B" * 64, 0) * 3
-    texts = [e.text for e in of_type(feed_all(dec, stream), RadioTextChanged)]  # type: ignore[attr-defined]
+    texts = [e.text for e in of_type(feed_all(dec, stream), RadioTextChanged)]
     assert texts == ["B" * 64]
 
 
@@ -344,11 +363,35 @@ def test_rds_radiotext_short_text_without_terminator_after_three_cycles() -> Non
     assert of_type(events, RadioTextChanged) == [RadioTextChanged(text)]
 
 
+def test_rds_radiotext_one_corrupt_ab_flag_does_not_clear() -> None:
+    text = "".join(chr(ord("a") + i % 26) for i in range(64))
+    groups = radiotext_groups(PI, text, 0)
+    dec = RdsDecoder()
+    feed_all(dec, groups[:8] * 2)
+    corrupt = group_2a(PI, 3, "junk" * 16, 1)
+    dec.feed(*corrupt, errors=CLEAN)
+    events = feed_all(dec, groups[8:] * 2)
+    assert of_type(events, RadioTextChanged) == [RadioTextChanged(text)]
+
+
+def test_rds_radiotext_lost_last_segment_does_not_truncate() -> None:
+    text = "".join(chr(ord("a") + i % 26) for i in range(64))
+    groups = radiotext_groups(PI, text, 0)
+    dec = RdsDecoder()
+    events: list[RdsChange] = []
+    for _ in range(10):  # segment 15 always arrives with an uncorrectable block D
+        events += feed_all(dec, groups[:15])
+        events += dec.feed(*groups[15], errors=(0, 0, 0, 3))
+    assert not of_type(events, RadioTextChanged)
+    events = feed_all(dec, groups[15:] * 2)
+    assert of_type(events, RadioTextChanged) == [RadioTextChanged(text)]
+
+
 def test_rds_radiotext_needs_blocks_c_and_d() -> None:
     dec = RdsDecoder()
     groups = radiotext_groups(PI, "Hello") * 2
-    assert not feed_all(dec, groups, errors=(0, 0, 2, 0))
-    assert not feed_all(dec, groups, errors=(0, 0, 0, 3))
+    assert not of_type(feed_all(dec, groups, errors=(0, 0, 2, 0)), RadioTextChanged)
+    assert not of_type(feed_all(dec, groups, errors=(0, 0, 0, 3)), RadioTextChanged)
     assert of_type(feed_all(dec, groups), RadioTextChanged)
 
 
@@ -453,7 +496,7 @@ def test_rds_af_corrupt_list_not_published() -> None:
     bad = [group_0a(PI, 0, "AF TEST ", af=pairs[0]), group_0a(PI, 1, "AF TEST ", af=(60, 70))]
     dec = RdsDecoder()
     events = feed_all(dec, good + bad + good + good)
-    assert [e.frequencies_khz for e in of_type(events, AfListChanged)] == [afs]  # type: ignore[attr-defined]
+    assert [e.frequencies_khz for e in of_type(events, AfListChanged)] == [afs]
 
 
 # --- robustness -------------------------------------------------------------------------

@@ -1,0 +1,137 @@
+"""Shared pieces of the benchmarks: a private broker, a recording subscriber, /proc figures."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from device.localbroker import Mosquitto, find_mosquitto  # noqa: E402
+
+PI2MQTT = [sys.executable, "-m", "device"]
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def broker(workdir: Path) -> Mosquitto:
+    binary = find_mosquitto()
+    if binary is None:
+        raise SystemExit("the benchmarks need the mosquitto binary (apt-get install mosquitto)")
+    b = Mosquitto(workdir / "broker", binary=binary)
+    b.start()
+    return b
+
+
+class Recorder:
+    """A paho subscriber that timestamps every message on arrival (monotonic)."""
+
+    def __init__(self, port: int, topic: str) -> None:
+        self.msgs: list[tuple[float, str, bytes]] = []
+        self.cond = threading.Condition()
+        self.c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"rec-{os.getpid()}-{id(self)}")
+        self.c.on_message = self._on
+        ready = threading.Event()
+        self.c.on_subscribe = lambda *a: ready.set()
+        self.c.connect("127.0.0.1", port, 60)
+        self.c.loop_start()
+        self.c.subscribe(topic, 1)
+        if not ready.wait(10):
+            raise RuntimeError("subscribe timed out")
+
+    def _on(self, c: Any, u: Any, m: mqtt.MQTTMessage) -> None:
+        t = time.perf_counter()
+        with self.cond:
+            self.msgs.append((t, m.topic, bytes(m.payload)))
+            self.cond.notify_all()
+
+    def wait(self, pred: Any, timeout: float) -> tuple[float, str, bytes] | None:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            start = 0
+            while True:
+                for i in range(start, len(self.msgs)):
+                    if pred(self.msgs[i]):
+                        return self.msgs[i]
+                start = len(self.msgs)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cond.wait(left)
+
+    def count(self, pred: Any) -> int:
+        with self.cond:
+            return sum(1 for m in self.msgs if pred(m))
+
+    def close(self) -> None:
+        self.c.disconnect()
+        self.c.loop_stop()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (and its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    k = min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))
+    return s[k]
+
+
+def spawn_daemon(config: Path, broker_url: str, state: Path, *extra: str) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, STATE_DIRECTORY=str(state), PYTHONUNBUFFERED="1")
+    return subprocess.Popen([*PI2MQTT, "run", "--sim", "--config", str(config), "--broker", broker_url,
+                             "--log-level", "warning", *extra],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def tempdir() -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix="pi2mqtt-bench-")
+
+
+__all__ = ["ROOT", "Recorder", "broker", "cpu_seconds", "machine", "peak_rss_mb", "pct", "spawn_daemon",
+           "statistics", "stop", "tempdir"]

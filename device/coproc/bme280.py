@@ -1,0 +1,47 @@
+"""The BME280 on the co-processor: one link request per reading, three entities.
+
+The firmware does the chip work (forced measurement, Bosch integer
+compensation) and answers `bme280.read` with integers: temperature in 0.01 °C,
+pressure in Pa·256 (Bosch's Q24.8), humidity in %RH·1024. Here they become
+°C (0.01), hPa (0.01) and %RH (0.1). A link that is down, a chip that NACKs or
+answers reset values all surface as a failed read: the entities show the error
+and the rest of the daemon carries on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from device.components.base import PolledComponent
+from device.config.model import Bme280Config
+from device.errors import CommandError, DeviceError, LinkError
+
+
+class Bme280Sensor(PolledComponent):
+    kind = "bme280"
+    channels = {
+        "temperature": ("°C", "temperature"),
+        "humidity": ("%", "humidity"),
+        "pressure": ("hPa", "atmospheric_pressure"),
+    }
+
+    def __init__(self, cfg: Bme280Config, link: Any) -> None:
+        super().__init__(cfg)
+        self.bcfg = cfg
+        self.link = link
+
+    def read(self) -> dict[str, float | None]:
+        if self.link is None:
+            raise DeviceError("no co-processor link")
+        try:
+            r = self.link.request("bme280.read", {}, timeout=max(0.2, self.bcfg.timeout / 4), retries=2)
+        except CommandError as e:
+            raise DeviceError(f"co-processor: {e.code}: {e.message}") from None
+        except LinkError as e:
+            raise DeviceError(f"co-processor link: {e}") from None
+        t, p, h = r.get("t"), r.get("p"), r.get("h")
+        return {
+            "temperature": None if t is None else round(t / 100.0, 2),
+            "humidity": None if h is None else round(h / 1024.0, 1),
+            "pressure": None if p is None else round(p / 25600.0, 2),
+        }

@@ -1,0 +1,737 @@
+"""FM tuner drivers: the interface both chips share, chip detection, and the link methods.
+
+Theory of operation
+-------------------
+`Tuner` holds everything the RDA5807M and Si4703 drivers have in common; the chip
+modules (`p2mfw.rda5807m`, `p2mfw.si4703`) fill in the register layout through a
+few hooks (`_apply_config`, `_set_tune`, `_set_seek`, `_write`, `_parse_status`,
+`_parse_rds`, the power sequences). The public interface, identical on both:
+
+    power_up() -> status            power_down()
+    set_band(band_code, spacing_code) -> status|None   (each chip's OWN codes: BANDS, SPACINGS)
+    tune(khz) -> status             tune_channel(ch) -> status
+    seek(up, wrap) -> status        (blocking)
+    seek_start(up, wrap); seek_poll() -> None|status; seek_cancel() -> status; seeking()
+    status() -> dict                set_volume(0..15), set_mute(bool), set_softmute(bool),
+    set_mono(bool), set_deemphasis(50|75), set_seek_threshold(dBµV), set_rds(bool)
+    read_rds() -> (a, b, c, d, (ea, eb, ec, ed)) | None   (None error = not reported)
+
+A status dict: khz, channel, rssi (dBµV), snr (None: neither chip reports one),
+stereo, station (RDA: FM_TRUE; Si4703: RSSI ≥ seek threshold), rds_sync, volume,
+mute (the user's setting), powered, band, spacing, busy (None, "tune", "seek").
+
+Rules the drivers keep (from the datasheets and users' complaints):
+
+* **Quiet bus during tune and seek.** A tune sleeps the nominal 60 ms before its
+  first STC read, then polls every `poll_ms` (20 ms) up to `tune_timeout_ms`. A seek
+  reads status first after `seek_step_ms` (60 ms: the next channel may be a
+  station), then every `seek_poll_ms` (200 ms) — the Si4703 errata figure, used on
+  both chips. While an operation runs nothing else touches the bus: setting
+  changes (volume, mute, mono, …) go to the shadow registers and are written in
+  the transaction that ends the operation; `status()` answers from memory; RDS
+  reads pause.
+* **Shadow registers in sync.** TUNE and SEEK are cleared in the shadow as soon as
+  the operation ends (the RDA5807M clears them itself in the chip), so no later
+  write — a volume change, say — can restart a seek.
+* **No pops.** Audio is hard-muted in the same transaction that starts a tune or
+  seek (`mute_during_ops`), and the user's mute state — including one changed
+  during the operation — is restored in the transaction that ends it.
+* Errors are `TunerError(code, message)` with the daemon's codes: POWERED_OFF,
+  BUSY, OUT_OF_BAND, MISALIGNED, UNSUPPORTED, RANGE, TIMEOUT, NO_DEVICE, BAD_ARGS.
+  Validation happens before any register changes.
+
+`attach(server, i2c, chip="auto")` detects the chip (RDA5807M: chip id 0x5804 at
+register 0x00, read through its random-access address 0x11; Si4702/03: DEVICEID
+0x1242 at register 0x00 in a 32-byte sequential read at 0x10) and registers the
+link methods, events and the 40 ms RDS/seek task (see docs/tuner-firmware.md).
+The clock is injectable: any object with ticks_ms, ticks_diff and sleep_ms.
+"""
+
+from p2mfw import compat
+
+ADDR = 0x10
+RDA_RANDOM_ADDR = 0x11
+RDA_CHIP_ID = 0x5804
+SI470X_DEVICE_ID = 0x1242
+RDS_POLL_MS = 40
+
+
+class TunerError(Exception):
+    """A tuner request that cannot be done; `code` is one of the daemon's error codes."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Tuner:
+    """Common driver logic; subclasses supply the register layout (see module docstring)."""
+
+    CHIP = "?"
+    CHIP_ID = 0
+    BANDS = {}
+    SPACINGS = {}
+    DEFAULT_BAND = 0
+    DEFAULT_SPACING = 0
+    SOFTMUTE_REG = 0x02
+    THRESHOLD_REG = 0x05
+    RDS_REG = 0x04
+
+    def __init__(self, i2c, clock=None):
+        self.i2c = i2c
+        self.clock = clock if clock is not None else compat
+        self.regs = [0] * 16
+        self.chip_id = 0
+        self.powered = False
+        self.band = self.DEFAULT_BAND
+        self.spacing = self.DEFAULT_SPACING
+        self.volume = 8
+        self.muted = False
+        self.softmute = True
+        self.mono = False
+        self.deemph = 50
+        self.rds = True
+        self.seek_threshold = 25
+        self.khz = None
+        self.mute_during_ops = True
+        self.tune_wait_ms = 60
+        self.poll_ms = 20
+        self.tune_timeout_ms = 500
+        self.seek_step_ms = 60
+        self.seek_poll_ms = 200
+        self._op = None
+        self._seek = None
+        self._dirty = 0
+        self._last = None
+
+    # -- time ------------------------------------------------------------------------
+    def _now(self):
+        return self.clock.ticks_ms()
+
+    def _since(self, t0):
+        return self.clock.ticks_diff(self.clock.ticks_ms(), t0)
+
+    def _sleep(self, ms):
+        if ms > 0:
+            self.clock.sleep_ms(int(ms))
+
+    # -- registers -------------------------------------------------------------------
+    def _read_words(self, n):
+        """n registers from 0x0A on (sequential read), wrapping; also refreshes the shadow."""
+        data = self.i2c.readfrom(ADDR, 2 * n)
+        words = []
+        for i in range(n):
+            w = (data[2 * i] << 8) | data[2 * i + 1]
+            words.append(w)
+            reg = (0x0A + i) & 0x0F
+            if reg >= 0x0A or reg < 0x02:
+                self.regs[reg] = w
+        return words
+
+    def _read_all(self):
+        data = self.i2c.readfrom(ADDR, 32)
+        for i in range(16):
+            self.regs[(0x0A + i) & 0x0F] = (data[2 * i] << 8) | data[2 * i + 1]
+
+    def _read_status(self):
+        w = self._read_words(2)
+        return self._parse_status(w[0], w[1])
+
+    def _bits(self, reg, mask, on):
+        if on:
+            self.regs[reg] |= mask
+        else:
+            self.regs[reg] &= ~mask & 0xFFFF
+
+    def _chip_muted(self):
+        return self.muted or (self._op is not None and self.mute_during_ops)
+
+    def _commit(self, reg):
+        """Write a changed setting now, or after the running tune/seek ends."""
+        self._apply_config()
+        if not self.powered:
+            return
+        if self._op is not None:
+            if reg > self._dirty:
+                self._dirty = reg
+            return
+        self._write(reg, reg)
+
+    # -- band arithmetic --------------------------------------------------------------
+    def band_limits(self):
+        return self.BANDS[self.band]
+
+    def spacing_khz(self):
+        return self.SPACINGS[self.spacing]
+
+    def last_channel(self):
+        lo, hi = self.band_limits()
+        return (hi - lo) // self.spacing_khz()
+
+    def channel_to_khz(self, ch):
+        return self.band_limits()[0] + ch * self.spacing_khz()
+
+    def khz_to_channel(self, khz):
+        lo, hi = self.band_limits()
+        sp = self.spacing_khz()
+        if khz < lo or khz > hi:
+            raise TunerError("OUT_OF_BAND", f"{khz} kHz is outside the band {lo}-{hi} kHz")
+        off = (khz - lo) % sp
+        if off:
+            below = khz - off
+            above = below + sp if below + sp <= hi else below
+            raise TunerError("MISALIGNED", f"{khz} kHz is not on the {sp} kHz raster; nearest {below} or {above} kHz")
+        ch = (khz - lo) // sp
+        if ch > 1023:
+            raise TunerError("UNSUPPORTED", f"channel {ch} does not fit the 10-bit channel field")
+        return ch
+
+    def _require_ready(self):
+        if not self.powered:
+            raise TunerError("POWERED_OFF", "the tuner is powered off")
+        if self._op is not None:
+            raise TunerError("BUSY", f"a {self._op} is in progress")
+
+    # -- power -------------------------------------------------------------------------
+    def identify(self):
+        """Read the chip id (no power needed); NO_DEVICE if it is not this chip."""
+        self._read_all()
+        self.chip_id = self.regs[0x00]
+        if self.chip_id != self.CHIP_ID:
+            raise TunerError("NO_DEVICE", f"register 0x00 reads 0x{self.chip_id:04X}, not the {self.CHIP} id 0x{self.CHIP_ID:04X}")
+        return self.chip_id
+
+    def power_up(self):
+        """Datasheet power-up sequence, settings applied, then tune the last (or lowest) frequency."""
+        if self.powered:
+            return self.status()
+        self._power_up_sequence()
+        self.powered = True
+        lo, hi = self.band_limits()
+        khz = self.khz
+        if khz is None or khz < lo or khz > hi or (khz - lo) % self.spacing_khz():
+            khz = lo
+        return self.tune(khz)
+
+    def power_down(self):
+        if not self.powered:
+            return
+        if self._seek is not None:
+            self.seek_cancel()
+        self._power_down_sequence()
+        self.powered = False
+        self._op = None
+
+    # -- settings ---------------------------------------------------------------------
+    def set_band(self, band, spacing):
+        """Band and spacing in this chip's own codes; retunes (same kHz if still valid)."""
+        if band not in self.BANDS:
+            raise TunerError("UNSUPPORTED", f"{self.CHIP} has no band code {band!r}")
+        if spacing not in self.SPACINGS:
+            raise TunerError("UNSUPPORTED", f"{self.CHIP} has no spacing code {spacing!r}")
+        if self._op is not None:
+            raise TunerError("BUSY", f"a {self._op} is in progress")
+        lo, hi = self.BANDS[band]
+        if (hi - lo) // self.SPACINGS[spacing] > 1023:
+            raise TunerError("UNSUPPORTED", f"band {band} with spacing {spacing} needs more than 1024 channels")
+        self.band = band
+        self.spacing = spacing
+        self._apply_config()
+        if not self.powered:
+            return None
+        self._write_band()
+        khz = self.khz
+        if khz is None or khz < lo or khz > hi or (khz - lo) % self.SPACINGS[spacing]:
+            khz = lo
+        return self.tune(khz)
+
+    def set_volume(self, volume):
+        if not isinstance(volume, int) or volume < 0 or volume > 15:
+            raise TunerError("RANGE", f"volume must be 0-15, not {volume!r}")
+        self.volume = volume
+        self._commit(0x05)
+
+    def set_mute(self, muted):
+        self.muted = bool(muted)
+        self._commit(0x02)
+
+    def set_softmute(self, on):
+        self.softmute = bool(on)
+        self._commit(self.SOFTMUTE_REG)
+
+    def set_mono(self, on):
+        self.mono = bool(on)
+        self._commit(0x02)
+
+    def set_deemphasis(self, us):
+        if us not in (50, 75):
+            raise TunerError("RANGE", f"de-emphasis must be 50 or 75 us, not {us!r}")
+        self.deemph = us
+        self._commit(0x04)
+
+    def set_seek_threshold(self, dbuv):
+        if not isinstance(dbuv, int) or dbuv < 0 or dbuv > 127:
+            raise TunerError("RANGE", f"seek threshold must be 0-127 dBuV, not {dbuv!r}")
+        self.seek_threshold = dbuv
+        self._commit(self.THRESHOLD_REG)
+
+    def set_rds(self, on):
+        self.rds = bool(on)
+        self._commit(self.RDS_REG)
+
+    def config(self):
+        lo, hi = self.band_limits()
+        return {"band": self.band, "spacing": self.spacing, "band_khz": [lo, hi],
+                "spacing_khz": self.spacing_khz(), "deemph": self.deemph, "mono": self.mono,
+                "softmute": self.softmute, "rds": self.rds, "seek_threshold": self.seek_threshold,
+                "volume": self.volume, "mute": self.muted}
+
+    # -- tune --------------------------------------------------------------------------
+    def tune(self, khz):
+        """Tune to khz (validated against the band and raster first); returns the status."""
+        if not isinstance(khz, int):
+            raise TunerError("BAD_ARGS", f"khz must be an integer, not {khz!r}")
+        ch = self.khz_to_channel(khz)
+        return self.tune_channel(ch)
+
+    def tune_channel(self, ch):
+        self._require_ready()
+        if ch < 0 or ch > self.last_channel():
+            raise TunerError("RANGE", f"channel {ch} is outside 0-{self.last_channel()}")
+        self._op = "tune"
+        self._apply_config()
+        self._set_tune(ch, True)
+        ok = False
+        try:
+            self._write_start_tune()
+            st = self._wait_stc(self.tune_wait_ms, self.poll_ms, self.tune_timeout_ms)
+            ok = True
+        finally:
+            self._set_tune(ch, False)
+            self._end_op(ok)
+        self.khz = self.channel_to_khz(st["channel"])
+        return self._status_from(st)
+
+    def _wait_stc(self, first_ms, every_ms, timeout_ms):
+        t0 = self._now()
+        self._sleep(first_ms)
+        while True:
+            st = self._read_status()
+            if st["stc"]:
+                return st
+            if self._since(t0) >= timeout_ms:
+                raise TunerError("TIMEOUT", f"no STC from the {self.CHIP} after {timeout_ms} ms")
+            self._sleep(every_ms)
+
+    def _end_op(self, ok):
+        """Operation over: shadow clean, user's mute back, deferred settings written."""
+        self._op = None
+        self._apply_config()
+        dirty = self._dirty
+        self._dirty = 0
+        self._write_end_op(dirty)
+
+    # -- seek ------------------------------------------------------------------------------
+    def seeking(self):
+        return self._seek is not None
+
+    def seek_khz(self):
+        """The channel last seen while seeking (progress), or the tuned one."""
+        return self._seek["khz"] if self._seek is not None else self.khz
+
+    def seek_start(self, up=True, wrap=True):
+        """Start a seek and return at once; drive it with seek_poll()."""
+        self._require_ready()
+        self._op = "seek"
+        self._apply_config()
+        self._set_seek(True, bool(up), bool(wrap))
+        channels = self.last_channel() + 1
+        self._seek = {"t0": self._now(), "next": self.seek_step_ms, "khz": self.khz,
+                      "timeout": channels * self.seek_step_ms * 2 + 1000}
+        try:
+            self._write(0x02, 0x02)
+        except OSError:
+            self._set_seek(False, True, True)
+            self._seek = None
+            self._op = None
+            raise
+
+    def seek_wait_ms(self):
+        """Milliseconds until seek_poll() will next touch the bus."""
+        if self._seek is None:
+            return 0
+        return max(0, self._seek["next"] - self._since(self._seek["t0"]))
+
+    def seek_poll(self):
+        """None while the seek runs (reads STC only when a poll is due); the status when done."""
+        s = self._seek
+        if s is None:
+            return None
+        elapsed = self._since(s["t0"])
+        if elapsed < s["next"]:
+            return None
+        st = self._read_status()
+        s["khz"] = self.channel_to_khz(st["channel"])
+        if not st["stc"]:
+            if elapsed >= s["timeout"]:
+                self.seek_cancel()
+                raise TunerError("TIMEOUT", "seek did not complete in {} ms".format(s["timeout"]))
+            while s["next"] <= elapsed:
+                s["next"] += self.seek_poll_ms
+            return None
+        return self._seek_end(st, False)
+
+    def seek(self, up=True, wrap=True):
+        """Blocking seek: returns the final status (found = a station, else SF/band limit)."""
+        self.seek_start(up, wrap)
+        while True:
+            r = self.seek_poll()
+            if r is not None:
+                return r
+            self._sleep(self.seek_wait_ms())
+
+    def seek_cancel(self):
+        """Stop a running seek where it is; returns the status (cancelled True)."""
+        if self._seek is None:
+            st = self.status()
+            st["cancelled"] = False
+            return st
+        return self._seek_end(None, True)
+
+    def _seek_end(self, st, cancelled):
+        self._seek = None
+        self._set_seek(False, True, True)
+        if st is None:
+            self._end_op(False)
+            st = self._read_status()
+        else:
+            self._set_tune(st["channel"], False)
+            self._end_op(True)
+        self._set_tune(st["channel"], False)
+        self.khz = self.channel_to_khz(st["channel"])
+        out = self.status()
+        out["found"] = (not cancelled) and not st["sf"]
+        out["band_limit"] = bool(st["sf"]) and not cancelled
+        out["cancelled"] = cancelled
+        return out
+
+    # -- status and RDS ---------------------------------------------------------------------
+    def _status_from(self, st):
+        lo, hi = self.band_limits()
+        out = {"powered": self.powered, "khz": self.channel_to_khz(st["channel"]),
+               "channel": st["channel"], "rssi": st["rssi"], "snr": None,
+               "stereo": st["stereo"], "station": st["station"], "rds_sync": st["rds_sync"],
+               "volume": self.volume, "mute": self.muted, "band": self.band,
+               "spacing": self.spacing, "band_khz": [lo, hi], "busy": self._op}
+        self._last = out
+        return out
+
+    def status(self):
+        """Fresh status from the chip; while a tune/seek runs, the last known one (no bus traffic)."""
+        if not self.powered:
+            return {"powered": False, "khz": self.khz, "volume": self.volume, "mute": self.muted,
+                    "band": self.band, "spacing": self.spacing, "busy": None}
+        if self._op is not None:
+            out = dict(self._last or {"powered": True})
+            out["busy"] = self._op
+            out["khz"] = self.seek_khz()
+            out["volume"] = self.volume
+            out["mute"] = self.muted
+            return out
+        return self._status_from(self._read_status())
+
+    def read_rds(self):
+        """(a, b, c, d, (ea, eb, ec, ed)) when a new group is ready, else None.
+
+        Error levels: 0 none, 1 = 1-2 bits corrected, 2 = 3-5 corrected, 3 = uncorrectable,
+        None = the chip does not report that block's errors. One 12-byte read; nothing while
+        powered off, RDS off or a tune/seek runs.
+        """
+        if not self.powered or not self.rds or self._op is not None:
+            return None
+        return self._parse_rds(self._read_words(6))
+
+    # -- hooks (chip modules) ---------------------------------------------------------------
+    def _power_up_sequence(self):
+        raise NotImplementedError
+
+    def _power_down_sequence(self):
+        raise NotImplementedError
+
+    def _apply_config(self):
+        raise NotImplementedError
+
+    def _set_tune(self, ch, on):
+        raise NotImplementedError
+
+    def _set_seek(self, on, up, wrap):
+        raise NotImplementedError
+
+    def _write(self, first, last):
+        raise NotImplementedError
+
+    def _write_band(self):
+        raise NotImplementedError
+
+    def _write_start_tune(self):
+        raise NotImplementedError
+
+    def _write_end_op(self, dirty):
+        raise NotImplementedError
+
+    def _parse_status(self, r0a, r0b):
+        raise NotImplementedError
+
+    def _parse_rds(self, words):
+        raise NotImplementedError
+
+
+# -- detection -----------------------------------------------------------------------------------
+def detect(i2c):
+    """'rda5807m', 'si4703' or None, from the chip id registers."""
+    try:
+        d = i2c.readfrom_mem(RDA_RANDOM_ADDR, 0x00, 2)
+        if ((d[0] << 8) | d[1]) == RDA_CHIP_ID:
+            return "rda5807m"
+    except OSError:
+        pass
+    try:
+        d = i2c.readfrom(ADDR, 32)
+    except OSError:
+        return None
+    reg0 = (d[12] << 8) | d[13]
+    if reg0 == RDA_CHIP_ID:
+        return "rda5807m"
+    if reg0 == SI470X_DEVICE_ID:
+        return "si4703"
+    return None
+
+
+def make(i2c, chip="auto", clock=None):
+    """The driver for `chip` ("auto" detects); raises TunerError NO_DEVICE / UNSUPPORTED."""
+    if chip == "auto":
+        chip = detect(i2c)
+        if chip is None:
+            raise TunerError("NO_DEVICE", "no RDA5807M or Si4703 answers at 0x10/0x11")
+    if chip == "rda5807m":
+        from p2mfw.rda5807m import Rda5807m
+
+        return Rda5807m(i2c, clock)
+    if chip == "si4703":
+        from p2mfw.si4703 import Si4703
+
+        return Si4703(i2c, clock)
+    raise TunerError("UNSUPPORTED", f"unknown tuner chip {chip!r}")
+
+
+# -- link methods --------------------------------------------------------------------------------
+def _bool(args, key, default=None):
+    v = args.get(key, default)
+    if v is None or isinstance(v, bool):
+        return v
+    raise TunerError("BAD_ARGS", f"{key} must be true or false")
+
+
+def _int(args, key):
+    v = args.get(key)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise TunerError("BAD_ARGS", f"{key} must be an integer")
+    return v
+
+
+class TunerService:
+    """The tuner's link methods and its periodic RDS/seek task (see docs/tuner-firmware.md)."""
+
+    def __init__(self, server, tuner):
+        self.server = server
+        self.tuner = tuner
+        self.io_errors = 0
+        self.rds_groups = 0
+        self._failing = False
+        self._progress = None
+        for name, fn in (("tuner.info", self.info), ("tuner.power", self.power),
+                         ("tuner.config", self.config), ("tuner.tune", self.tune),
+                         ("tuner.seek", self.seek), ("tuner.cancel", self.cancel),
+                         ("tuner.status", self.status), ("tuner.volume", self.volume)):
+            server.register(name, self._guard(fn))
+        server.every(RDS_POLL_MS, self.tick)
+        server.add_capability("tuner")
+        server.add_capability("tuner." + tuner.CHIP)
+
+    def _guard(self, fn):
+        server = self.server
+
+        def handler(args):
+            try:
+                return fn(args or {})
+            except TunerError as e:
+                raise server.FwError(e.code, e.message) from None
+            except OSError:
+                self.io_errors += 1
+                raise  # the server answers io_error
+
+        return handler
+
+    def info(self, args):
+        t = self.tuner
+        bands = {}
+        for code in t.BANDS:
+            bands[str(code)] = list(t.BANDS[code])
+        spacings = {}
+        for code in t.SPACINGS:
+            spacings[str(code)] = t.SPACINGS[code]
+        return {"chip": t.CHIP, "id": t.chip_id, "bands": bands, "spacings": spacings,
+                "powered": t.powered, "rds": True, "snr": False,
+                "seek_poll_ms": t.seek_poll_ms, "rds_poll_ms": RDS_POLL_MS}
+
+    def power(self, args):
+        on = _bool(args, "on", True)
+        if on:
+            return self.tuner.power_up()
+        if self.tuner.seeking():
+            self.server.emit("tuner.seek_done", self.tuner.seek_cancel())
+        self.tuner.power_down()
+        return self.tuner.status()
+
+    def config(self, args):
+        t = self.tuner
+        band = _int(args, "band")
+        spacing = _int(args, "spacing")
+        if args.get("band_khz") is not None:
+            want = args["band_khz"]
+            band = None
+            for code in t.BANDS:
+                lo, hi = t.BANDS[code]
+                if isinstance(want, (list, tuple)) and len(want) == 2 and want[0] == lo and want[1] == hi:
+                    band = code
+            if band is None:
+                raise TunerError("UNSUPPORTED", f"{t.CHIP} has no band {want!r} kHz")
+        if args.get("spacing_khz") is not None:
+            want = args["spacing_khz"]
+            spacing = None
+            for code in t.SPACINGS:
+                if t.SPACINGS[code] == want:
+                    spacing = code
+            if spacing is None:
+                raise TunerError("UNSUPPORTED", f"{t.CHIP} has no {want!r} kHz spacing")
+        deemph = _int(args, "deemph")
+        threshold = _int(args, "seek_threshold")
+        mono = _bool(args, "mono")
+        softmute = _bool(args, "softmute")
+        rds = _bool(args, "rds")
+        # validate everything before touching a register
+        if band is not None and band not in t.BANDS:
+            raise TunerError("UNSUPPORTED", f"{t.CHIP} has no band code {band!r}")
+        if spacing is not None and spacing not in t.SPACINGS:
+            raise TunerError("UNSUPPORTED", f"{t.CHIP} has no spacing code {spacing!r}")
+        if deemph is not None and deemph not in (50, 75):
+            raise TunerError("RANGE", "de-emphasis must be 50 or 75 us")
+        if threshold is not None and (threshold < 0 or threshold > 127):
+            raise TunerError("RANGE", "seek threshold must be 0-127 dBuV")
+        if (band is not None or spacing is not None) and t.seeking():
+            raise TunerError("BUSY", "a seek is in progress")
+        if deemph is not None:
+            t.set_deemphasis(deemph)
+        if threshold is not None:
+            t.set_seek_threshold(threshold)
+        if mono is not None:
+            t.set_mono(mono)
+        if softmute is not None:
+            t.set_softmute(softmute)
+        if rds is not None:
+            t.set_rds(rds)
+        out = t.config()
+        if band is not None or spacing is not None:
+            st = t.set_band(t.band if band is None else band, t.spacing if spacing is None else spacing)
+            out = t.config()
+            if st is not None:
+                out["status"] = st
+        return out
+
+    def tune(self, args):
+        khz = _int(args, "khz")
+        if khz is None:
+            raise TunerError("BAD_ARGS", "tuner.tune needs khz")
+        return self.tuner.tune(khz)
+
+    def seek(self, args):
+        up = _bool(args, "up", True)
+        wrap = _bool(args, "wrap", True)
+        self.tuner.seek_start(up, wrap)
+        self._progress = self.tuner.seek_khz()
+        return {"started": True, "khz": self._progress, "up": up, "wrap": wrap}
+
+    def cancel(self, args):
+        if not self.tuner.seeking():
+            return self.tuner.seek_cancel()
+        out = self.tuner.seek_cancel()
+        self.server.emit("tuner.seek_done", out)
+        return out
+
+    def status(self, args):
+        return self.tuner.status()
+
+    def volume(self, args):
+        vol = _int(args, "volume")
+        mute = _bool(args, "mute")
+        if vol is not None and (vol < 0 or vol > 15):
+            raise TunerError("RANGE", "volume must be 0-15")
+        if vol is not None:
+            self.tuner.set_volume(vol)
+        if mute is not None:
+            self.tuner.set_mute(mute)
+        return {"volume": self.tuner.volume, "mute": self.tuner.muted}
+
+    def tick(self):
+        """Every 40 ms: drive a running seek (events), else read one RDS group if ready."""
+        t = self.tuner
+        try:
+            if t.seeking():
+                r = t.seek_poll()
+                if r is not None:
+                    self.server.emit("tuner.seek_done", r)
+                elif t.seek_khz() != self._progress:
+                    self._progress = t.seek_khz()
+                    self.server.emit("tuner.seek_progress", {"khz": self._progress})
+            elif t.powered and t.rds:
+                g = t.read_rds()
+                if g is not None:
+                    self.rds_groups += 1
+                    self.server.emit("rds", {"a": g[0], "b": g[1], "c": g[2], "d": g[3],
+                                             "e": list(g[4])})
+            self._failing = False
+        except TunerError as e:
+            self.server.emit("tuner.error", {"code": e.code, "message": e.message})
+            if e.code == "TIMEOUT":
+                self.server.emit("tuner.seek_done", {"found": False, "cancelled": True,
+                                                     "error": e.code, "khz": t.khz})
+        except OSError as e:
+            self.io_errors += 1
+            if not self._failing:
+                self._failing = True
+                self.server.emit("tuner.error", {"code": "io_error", "message": repr(e)})
+
+
+_services = []  # (server, TunerService): one tuner service per server
+
+
+def attach(server, i2c, chip="auto", clock=None):
+    """Find the tuner and register its link methods; returns the TunerService, or None (no chip).
+
+    Idempotent per server: main.DRIVERS may list the chip modules, whose `attach`
+    calls this with their own chip name; the first one that finds its chip wins.
+    """
+    for srv, svc in _services:
+        if srv is server:
+            return svc
+    try:
+        tuner = make(i2c, chip, clock)
+        tuner.identify()
+    except (OSError, TunerError):
+        return None
+    svc = TunerService(server, tuner)
+    _services.append((server, svc))
+    return svc

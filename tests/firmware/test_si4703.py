@@ -1,0 +1,161 @@
+"""Si4703 specifics: sequential-only access, power-up timing, STC handshake, RDS modes.
+
+Runs under CPython (pytest) and MicroPython (tests/test_micropython.py).
+"""
+
+from p2mfw.si4703 import Si4703 as SiDriver
+
+from hwsim.chips.radio_world import RadioWorld, SimClock
+from hwsim.chips.si4703 import Si4703 as SiModel
+from hwsim.i2c import SimI2C
+
+
+def _rig():
+    clock = SimClock()
+    world = RadioWorld(clock=clock, seed=3)
+    bus = SimI2C()
+    model = SiModel(world)
+    model.attach(bus)
+    return bus, model, SiDriver(bus, clock), clock
+
+
+def _write(bus, *values):
+    """Sequential write: registers 0x02, 0x03, ... in order."""
+    data = bytearray()
+    for v in values:
+        data += bytes([v >> 8, v & 0xFF])
+    bus.writeto(0x10, data)
+
+
+def _regs(bus):
+    d = bus.readfrom(0x10, 32)
+    out = [0] * 16
+    for i in range(16):
+        out[(0x0A + i) & 0x0F] = (d[2 * i] << 8) | d[2 * i + 1]
+    return out
+
+
+def _power(bus, clock):
+    _write(bus, 0, 0, 0, 0, 0, 0x8100)
+    clock.advance(500)
+    _write(bus, 0x4001)
+    clock.advance(110)
+
+
+def test_si_model_ids_before_and_after_power_up():
+    bus, _model, _drv, clock = _rig()
+    r = _regs(bus)
+    assert r[0x00] == 0x1242 and r[0x01] == 0x1200
+    assert bus.scan() == [0x10]  # no random-access address
+    _power(bus, clock)
+    assert _regs(bus)[0x01] == 0x1253
+
+
+def test_si_model_flags_enable_before_the_crystal_settled():
+    bus, model, _drv, clock = _rig()
+    _write(bus, 0, 0, 0, 0, 0, 0x8100)
+    clock.advance(100)
+    _write(bus, 0x4001)
+    assert model.violations and "crystal" in model.violations[0]
+    _write(bus, 0x4001, 0x8005)  # a tune 0 ms after ENABLE
+    assert len(model.violations) >= 2
+
+
+def test_si_model_stc_stays_until_tune_is_cleared():
+    bus, model, _drv, clock = _rig()
+    _power(bus, clock)
+    _write(bus, 0x4001, 0x8000 | 9, 0, 0x1918)  # 87.5 + 0.9 = 88.4 MHz at 100 kHz
+    clock.advance(60)
+    r = _regs(bus)
+    assert r[0x0A] & 0x4000 and r[0x0B] & 0x3FF == 9 and r[0x0A] & 0xFF == 63
+    assert r[0x0A] & 0x0100  # stereo
+    clock.advance(1000)
+    assert _regs(bus)[0x0A] & 0x4000  # still set: the chip waits for the host
+    _write(bus, 0x4001, 9)
+    assert not _regs(bus)[0x0A] & 0x4000
+    assert model.tunes_started == 1
+
+
+def test_si_model_seek_bit_held_high_does_not_restart_but_a_new_edge_does():
+    bus, model, _drv, clock = _rig()
+    _power(bus, clock)
+    _write(bus, 0x4001, 0x8000 | 9, 0, 0x1918)
+    clock.advance(60)
+    _write(bus, 0x4001, 9)
+    _write(bus, 0x4301)  # SEEK | SEEKUP, wrap
+    clock.advance(5000)
+    r = _regs(bus)
+    assert r[0x0A] & 0x4000 and not r[0x0A] & 0x2000
+    assert 87500 + (r[0x0B] & 0x3FF) * 100 == 91700
+    _write(bus, 0x4301, 9, 0, 0x1915)  # a volume write with SEEK still set: no edge
+    assert model.seeks_started == 1 and not model.busy()
+    _write(bus, 0x4001)
+    _write(bus, 0x4301)
+    assert model.seeks_started == 2
+
+
+def test_si_model_standard_mode_drops_errored_groups_and_hides_bler():
+    bus, model, drv, clock = _rig()
+    drv.power_up()
+    drv.tune(103700)  # weak
+    model.regs[0x02] &= ~0x0800  # standard RDS mode behind the driver's back
+    blers = []
+    for _ in range(300):
+        r = _regs(bus)
+        if r[0x0A] & 0x8000:
+            blers.append(((r[0x0A] >> 9) & 3, r[0x0B] >> 10))
+        clock.advance(40)
+    assert blers and all(b == (0, 0) for b in blers)
+    assert all(max(e) < 3 for e in [model.rds_errors])
+
+
+def test_si_driver_writes_always_start_at_0x02():
+    bus, model, drv, _clock = _rig()
+    bus.record = True
+    drv.power_up()
+    drv.tune(88400)
+    drv.set_volume(5)
+    drv.set_seek_threshold(30)
+    drv.seek(True, True)
+    writes = [d for (_t, a, k, d) in bus.transactions if k == "w"]
+    assert all(a == 0x10 for (_t, a, _k, _d) in bus.transactions)
+    assert writes[0][10:12] == b"\x81\x00"  # 0x07 = 0x8100 in the first write
+    n = len(bus.transactions)
+    drv.set_volume(6)
+    vol = bus.transactions[n][3]
+    assert len(vol) == 8 and vol[7] & 0x0F == 6  # 0x02..0x05, volume in 0x05's low nibble
+    assert not (vol[0] << 8 | vol[1]) & 0x0100  # SEEK clean in the shadow
+    assert model.regs[0x05] >> 8 == 30 and model.regs[0x06] == 0x0048
+    assert model.violations == []
+
+
+def test_si_driver_clears_stc_after_every_operation():
+    _bus, model, drv, _clock = _rig()
+    drv.power_up()
+    drv.tune(88400)
+    assert not model.stc and not model.regs[0x03] & 0x8000
+    drv.seek(True, True)
+    assert not model.stc and not model.regs[0x02] & 0x0100
+    assert drv.status()["khz"] == 91700
+
+
+def test_si_driver_reports_all_four_block_error_levels():
+    _bus, _model, drv, clock = _rig()
+    drv.power_up()
+    drv.tune(103700)
+    seen = []
+    for _ in range(300):
+        g = drv.read_rds()
+        if g is not None:
+            seen.append(g[4])
+        clock.advance(40)
+    assert seen and all(None not in e for e in seen)
+    assert any(e[2] or e[3] for e in seen)
+
+
+def test_si_driver_power_down_sets_disable_and_stops_rds():
+    _bus, model, drv, _clock = _rig()
+    drv.power_up()
+    drv.power_down()
+    assert not model.powered and not model.regs[0x04] & 0x1000
+    assert drv.read_rds() is None
