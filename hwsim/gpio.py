@@ -468,4 +468,7 @@ def wire(factory: SimFactory, sim: Simulation, cfg: dict[str, Any], source: str 
             sim.add_output(record)
     if w.problems:
         raise ConfigError(w.problems)
+    from hwsim.coproc import wire_coprocessor
+
+    wire_coprocessor(factory, sim, cfg)
 

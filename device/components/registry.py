@@ -25,5 +25,5 @@ COMPONENTS: dict[str, type[Component]] = {
 
 
 def build_components(cfg: Config, pin_factory: Any) -> list[Component]:
-    """One component per configured device (not yet opened)."""
-    return [COMPONENTS[kind](ecfg, pin_factory) for kind, ecfg in cfg.entities()]
+    """One component per configured GPIO device (not yet opened); the daemon adds the rest."""
+    return [COMPONENTS[kind](ecfg, pin_factory) for kind, ecfg in cfg.entities() if kind in COMPONENTS]

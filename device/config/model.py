@@ -112,6 +112,23 @@ class MqttSection(Section):
         return self
 
 
+class OutboxSection(Section):
+    """The durable outbox (docs/reliability.md)."""
+
+    durability: Literal["batch", "reading", "memory"] = "batch"
+    max_rows: int = Field(default=50_000, ge=100)
+    max_bytes: int = Field(default=50_000_000, ge=100_000)
+    max_age: Duration = 7 * 86400.0
+
+
+class HomeAssistantSection(Section):
+    """Home Assistant MQTT discovery (docs/home-assistant.md)."""
+
+    enabled: bool = True
+    prefix: str = "homeassistant"
+    per_entity: bool = False
+
+
 class GpioSection(Section):
     pin_factory: str | None = None
 
@@ -280,6 +297,8 @@ class Config(Section):
     gpio: GpioSection = GpioSection()
     log: LogSection = LogSection()
     diagnostics: DiagnosticsSection = DiagnosticsSection()
+    outbox: OutboxSection = OutboxSection()
+    homeassistant: HomeAssistantSection = HomeAssistantSection()
     status_led: StatusLedConfig | None = None
     button: list[ButtonConfig] = []
     door: list[DoorConfig] = []

@@ -1,0 +1,118 @@
+"""The simulated co-processor board: a Pico running the real firmware, its I2C chips, the world.
+
+`wire_coprocessor` is called by the pin factory's wiring when the config has a
+`[coprocessor]` section. It builds the I2C bus with a BME280 model fed by the
+simulated room (`hwsim.environment`) and, with `[radio]`, the configured FM
+chip model tuned into a `RadioWorld`; starts `SimMcu` (the firmware on a pty)
+at `<HWSIM_DIR>/ttyACM0`; wires the co-processor reset line (a GPIO output
+pulsed low) to a reboot of the simulated MCU; and registers control paths:
+
+    mcu/unplug | replug | reboot | garbage N | drop N | corrupt N
+    environment/temperature °C | humidity %RH | pressure hPa | auto
+    <bme280 name>/stuck on|off | dropout on|off | spike | nack on|off
+    radio/...  (see hwsim/radio_controls.py)
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from hwsim.chips.bme280 import BME280Model
+from hwsim.control import parse_number, parse_switch
+from hwsim.environment import Environment
+from hwsim.i2c import SimI2C
+from hwsim.mcu import SimMcu
+from hwsim.sim import Simulation
+from hwsim.world import OutputRecord
+
+log = logging.getLogger(__name__)
+
+BME280_ADDR = 0x76
+
+
+class CoprocessorBoard:
+    """The parts of the simulated co-processor, kept together for tests and control."""
+
+    def __init__(self, sim: Simulation, cfg: dict[str, Any]) -> None:
+        cop = cfg.get("coprocessor") or {}
+        self.bus = SimI2C()
+        self.environment = Environment(speed=sim.speed)
+        self.bme280: BME280Model | None = None
+        self.radio_world: Any = None
+        self.tuner: Any = None
+        bme = cfg.get("bme280") or []
+        if bme:
+            self.bme280 = BME280Model(source=self.environment.source())
+            self.bus.attach(BME280_ADDR, self.bme280)
+        radio = cfg.get("radio")
+        if isinstance(radio, dict):
+            self._add_radio(str(radio.get("chip", "auto")))
+        link = sim.dir / "ttyACM0"
+        self.mcu = SimMcu(link, int(cop.get("baud", 115200)), i2c=self.bus)
+        self.bme_name = str(bme[0].get("name", "bme280")) if bme and isinstance(bme[0], dict) else "bme280"
+
+    def _add_radio(self, chip: str) -> None:
+        from hwsim.chips.radio_world import RadioWorld
+
+        self.radio_world = RadioWorld()
+        if chip == "si4703":
+            from hwsim.chips.si4703 import Si4703
+
+            self.tuner = Si4703(self.radio_world)
+        else:
+            from hwsim.chips.rda5807m import Rda5807m
+
+            self.tuner = Rda5807m(self.radio_world)
+        self.tuner.attach(self.bus)
+
+    def register_controls(self, sim: Simulation) -> None:
+        reg = sim.control
+        self.mcu.register_controls(reg)
+        env = self.environment
+        reg.register("environment/temperature", lambda p: env.set_temperature(parse_number(p, "°C")))
+        reg.register("environment/humidity", lambda p: env.set_humidity(parse_number(p, "%RH")))
+        reg.register("environment/pressure", lambda p: env.set_pressure(parse_number(p, "hPa")))
+        reg.register("environment/auto", lambda p: env.auto())
+        reg.register("environment/get", lambda p: dict(zip(("celsius", "rh", "hpa"), env.sample(), strict=True)))
+        if self.bme280 is not None:
+            chip, name = self.bme280, self.bme_name
+            reg.register(f"{name}/stuck", lambda p: chip.set_stuck(parse_switch(p)))
+            reg.register(f"{name}/dropout", lambda p: chip.set_dropout(parse_switch(p)))
+            reg.register(f"{name}/spike", lambda p: chip.inject_spike())
+            reg.register(f"{name}/nack", lambda p: self.bus.set_nack(BME280_ADDR, parse_switch(p)))
+        if self.radio_world is not None:
+            try:
+                from hwsim.radio_controls import register_radio_controls
+            except ImportError:
+                return
+            register_radio_controls(reg, self.radio_world, self.tuner)
+
+    def close(self) -> None:
+        self.mcu.close()
+
+
+def wire_coprocessor(factory: Any, sim: Simulation, cfg: dict[str, Any]) -> CoprocessorBoard | None:
+    """Build the simulated co-processor when the config has `[coprocessor]`."""
+    cop = cfg.get("coprocessor")
+    if not isinstance(cop, dict):
+        return None
+    board = CoprocessorBoard(sim, cfg)
+    board.register_controls(sim)
+    sim.add_part(board)
+    reset_pin = cop.get("reset_pin")
+    if isinstance(reset_pin, int):
+        # The Pico's RUN pin: held low = in reset; the rising edge boots the firmware again.
+        record = OutputRecord("mcu_reset", "reset", reset_pin, active_high=False)
+        state = {"low": False}
+
+        def on_change(rec: OutputRecord) -> None:
+            low = rec.level < 0.5
+            if state["low"] and not low:
+                log.info("co-processor reset line released: rebooting the simulated MCU")
+                board.mcu.reboot()
+            state["low"] = low
+
+        record.listeners.append(on_change)
+        factory.pin(reset_pin).output_record = record
+    return board
