@@ -10,9 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -135,31 +133,6 @@ def sim_environment(cfg: Config, config_path: Path, sim_dir: Path, *, auto: bool
     if cfg.coprocessor is not None:
         update["coprocessor"] = cfg.coprocessor.model_copy(update={"port": str(sim_dir / "ttyACM0")})
     return cfg.model_copy(update=update)
-
-
-def read_password(cfg: Config) -> str | None:
-    m = cfg.mqtt
-    if m.password is not None:
-        return m.password
-    if m.password_file is None:
-        return None
-    from device.credentials import read_secret
-
-    return read_secret(m.password_file)
-
-
-def start_daemon(cfg: Config, state_dir: Path) -> Any:
-    """Pick the pin factory, build and start the daemon; returns it running."""
-    from device import outbox as outbox_mod
-    from device.daemon import Daemon
-    from device.gpio import load_pin_factory
-
-    factory = load_pin_factory(cfg.gpio.pin_factory)
-    opener = getattr(outbox_mod, "open_outbox", None)
-    outbox = opener(state_dir) if opener else outbox_mod.MemoryOutbox()
-    daemon = Daemon(cfg, pin_factory=factory, state_dir=state_dir, outbox=outbox, password=read_password(cfg))
-    daemon.start()
-    return daemon
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -84,6 +84,7 @@ class Daemon:
         self.failed: dict[str, str] = {}
         self.groups: list[PollGroup] = []
         self.link: Any = None
+        self.discovery: Any = None
         self._link_listeners: list[Callable[[str, Any], None]] = []
         self._link_state_listeners: list[Callable[[str], None]] = []
         self.status_led = StatusLed(cfg.status_led, pin_factory) if cfg.status_led else None
@@ -191,9 +192,21 @@ class Daemon:
                 service.start(_Context(self))
             except Exception as e:
                 log.error("service %s failed to start: %s (the rest carry on)", service.name, e)
+        if self.cfg.homeassistant.enabled:
+            self._start_discovery()
         log.info("pi2mqtt %s started: device %r, %d components (%d failed), %d services, broker %s",
                  __version__, self.cfg.device.id, len(self.components), len(self.failed),
                  len(self.services), self.cfg.mqtt.url)
+
+    def _start_discovery(self) -> None:
+        try:
+            from device.ha import attach_discovery
+        except ImportError:
+            return
+        try:
+            self.discovery = attach_discovery(self)
+        except Exception:
+            log.exception("Home Assistant discovery failed to start (the rest carry on)")
 
     def run(self, stop: threading.Event, tick: float = 0.1, on_tick: Callable[[], None] | None = None) -> None:
         """The main loop: supervise reads, diagnostics, status LED; until `stop` is set."""

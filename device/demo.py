@@ -3,7 +3,7 @@
 The broker is the one given with `--broker`, else a private Mosquitto on a free
 port when the `mosquitto` binary is installed, else the embedded pure-Python
 broker. The daemon runs in this process with every device on hwsim (the world
-acts by itself: motion, doorbell, a day curve sped up 600×), using
+acts by itself: motion, doorbell, a day curve sped up 600 times), using
 examples/demo.toml. The daemon's log goes to a file so the view stays clean.
 `--duration` stops it after that many seconds and prints what was published.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import tempfile
@@ -21,9 +22,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from device.cli import DEMO_CONFIG, sim_environment, start_daemon
+from device.cli import DEMO_CONFIG, sim_environment
 from device.config import load_config
 from device.localbroker import Mosquitto, find_mosquitto
+from device.runner import start_daemon
 
 log = logging.getLogger("pi2mqtt.demo")
 
@@ -60,6 +62,10 @@ def run_demo(args: argparse.Namespace) -> int:
     from device.view import watch
 
     config_path = Path(args.config or DEMO_CONFIG).resolve()
+    if not config_path.exists():
+        from device.errors import ConfigError
+
+        raise ConfigError([f"{config_path}: no such file (run from a checkout, or pass --config)"])
     with tempfile.TemporaryDirectory(prefix="pi2mqtt-demo-") as tmp:
         work = Path(tmp)
         log_file = work / "pi2mqtt.log"
@@ -70,6 +76,7 @@ def run_demo(args: argparse.Namespace) -> int:
         stop = threading.Event()
         try:
             cfg = load_config(config_path, {"mqtt.url": broker.url})
+            os.environ.setdefault("HWSIM_HOUR", "7")  # dawn: the sped-up day curve visibly rises
             cfg = sim_environment(cfg, config_path, work / "hwsim", auto=True, speed=600.0)
             print(f"pi2mqtt demo: broker {broker.url} ({broker.kind}), device {cfg.device.id!r}, "
                   f"{len(cfg.entities())} simulated devices; log in {log_file}", file=sys.stderr)

@@ -3,7 +3,9 @@
 Producers `put()` messages; the MQTT sender `take()`s the oldest pending ones
 (they become *in flight*), publishes them, and `ack()`s each on PUBACK. After a
 disconnect the sender calls `requeue()` so every in-flight message goes back to
-pending, ahead of anything newer. Order is the order of `put()`.
+pending, ahead of anything newer. Order is the order of `put()` (ids ascend).
+`take_after(last_id_at_connect, n)` lets the sender serve readings put since the
+connection came up ahead of an older backlog (docs/reliability.md, "Backfill").
 
 `MemoryOutbox` keeps the queue in RAM with a row cap and drop-oldest;
 `SqliteOutbox` implements the same interface durably (see its theory of
@@ -50,12 +52,25 @@ class Outbox(Protocol):
 
     def put(self, msg: OutMsg) -> None: ...
     def take(self, limit: int) -> list[Queued]: ...
+    def take_after(self, after: int, limit: int) -> list[Queued]: ...
+    def last_id(self) -> int: ...
     def ack(self, ids: Iterable[int]) -> None: ...
     def requeue(self) -> None: ...
     def wait(self, timeout: float) -> bool: ...
     def pending(self) -> int: ...
     def stats(self) -> dict[str, int]: ...
     def close(self) -> None: ...
+
+
+def _tail_ids(pending: OrderedDict[int, Any], after: int, limit: int) -> list[int]:
+    """The oldest ids above `after` in pending (ascending ids), scanning from the tail."""
+    tail: list[int] = []
+    for mid in reversed(pending):
+        if mid <= after:
+            break
+        tail.append(mid)
+    tail.reverse()
+    return tail[:limit]
 
 
 class MemoryOutbox:
@@ -91,6 +106,24 @@ class MemoryOutbox:
                 self._event.clear()
         return out
 
+    def take_after(self, after: int, limit: int) -> list[Queued]:
+        """The oldest pending messages with an id above `after` (at most limit), now in flight."""
+        with self._lock:
+            ids = _tail_ids(self._pending, after, limit)
+            out = []
+            for mid in ids:
+                msg = self._pending.pop(mid)
+                self._inflight[mid] = msg
+                out.append(Queued(mid, msg))
+            if not self._pending:
+                self._event.clear()
+        return out
+
+    def last_id(self) -> int:
+        """The newest id handed out so far (0 before the first put)."""
+        with self._lock:
+            return self._next_id - 1
+
     def ack(self, ids: Iterable[int]) -> None:
         with self._lock:
             for i in ids:
@@ -101,9 +134,8 @@ class MemoryOutbox:
         with self._lock:
             if not self._inflight:
                 return
-            merged = OrderedDict(self._inflight)
-            merged.update(self._pending)
-            self._pending = merged
+            merged = {**self._inflight, **self._pending}
+            self._pending = OrderedDict(sorted(merged.items()))
             self._inflight = OrderedDict()
         self._event.set()
 
@@ -322,6 +354,28 @@ class SqliteOutbox:
                 self._event.clear()
         return out
 
+    def take_after(self, after: int, limit: int) -> list[Queued]:
+        """The oldest pending messages with an id above `after` (at most limit), now in flight.
+
+        The sender uses it to publish readings taken since the current connection came
+        up ahead of an older backlog; the scan starts at the tail, so it costs only the
+        number of such messages.
+        """
+        out: list[Queued] = []
+        with self._lock:
+            for rid in _tail_ids(self._pending, after, limit):
+                row = self._pending.pop(rid)
+                self._inflight[rid] = row
+                out.append(Queued(rid, row.msg))
+            if not self._pending:
+                self._event.clear()
+        return out
+
+    def last_id(self) -> int:
+        """The newest id handed out so far (ids never go back, even across restarts)."""
+        with self._lock:
+            return self._next_id - 1
+
     def ack(self, ids: Iterable[int]) -> None:
         """The broker has these: forget them (and delete their rows)."""
         with self._lock:
@@ -341,9 +395,14 @@ class SqliteOutbox:
         with self._lock:
             if not self._inflight:
                 return
-            for rid in sorted(self._inflight, reverse=True):
-                self._pending[rid] = self._inflight[rid]
-                self._pending.move_to_end(rid, last=False)
+            if self._pending and next(iter(self._pending)) < max(self._inflight):
+                # take_after() can leave older ids pending: merge back in id order.
+                merged = {**self._inflight, **self._pending}
+                self._pending = OrderedDict(sorted(merged.items()))
+            else:
+                for rid in sorted(self._inflight, reverse=True):
+                    self._pending[rid] = self._inflight[rid]
+                    self._pending.move_to_end(rid, last=False)
             self._inflight.clear()
         self._event.set()
 

@@ -1,7 +1,23 @@
-"""`pi2mqtt run`: the process around the daemon — config, signals, start and stop.
+"""`pi2mqtt run`: the process around the daemon — config, secrets, outbox, signals, systemd.
 
-SIGTERM/SIGINT stop the daemon (offline published, disconnect, exit 0 within
-2 s even when a device read is stuck).
+Theory of operation
+-------------------
+`run()` loads the config, opens the outbox it asks for (`[outbox]`), starts the
+daemon and tells systemd `READY=1` at once (the broker may still be away: the
+daemon queues readings meanwhile). The main thread then runs `Daemon.run()`,
+whose per-tick callback (`Supervisor.tick`) sends `STATUS=` lines when the state
+changes (connected / reconnecting / error, entities failing, the last reload's
+result) and `WATCHDOG=1` every `WATCHDOG_USEC/2` — only while that loop advances
+and the MQTT connection machinery (`MqttClient.network_alive()`) is alive, never
+tied to the broker being reachable.
+
+Signals set flags and wake the loop; the work happens on the main thread.
+SIGTERM/SIGINT: `STOPPING=1`, stop the daemon (offline published, disconnect,
+outbox committed), exit 0 within 2 s even when a device read is stuck.
+SIGHUP: re-read the config file. Invalid → keep running on the old one, log the
+problems and say so in `STATUS=`. Valid → `RELOADING=1` + `MONOTONIC_USEC`, stop
+the old daemon (bounded), start a new one, `READY=1`. If the new one cannot be
+started the old config is started again.
 """
 
 from __future__ import annotations
@@ -10,12 +26,177 @@ import argparse
 import logging
 import signal
 import threading
+import time
+from pathlib import Path
 from typing import Any
 
-from device.cli import EXIT_OK, default_config_path, setup_logging, sim_environment, start_daemon
-from device.config import ConfigError, load_config
+from device import sdnotify
+from device.cli import EXIT_OK, default_config_path, setup_logging, sim_environment
+from device.config import Config, ConfigError, load_config
+from device.errors import Pi2MqttError
 
 log = logging.getLogger("pi2mqtt")
+
+
+def read_password(cfg: Config) -> str | None:
+    """The MQTT password: mqtt.password_file, a systemd credential, or (discouraged) mqtt.password."""
+    from device.credentials import resolve_secret
+
+    m = cfg.mqtt
+    return resolve_secret(value=m.password, file=m.password_file, default_credential="mqtt-password")
+
+
+def open_configured_outbox(cfg: Config, state_dir: Path) -> Any:
+    """The outbox `[outbox]` asks for: SQLite in the state directory, or RAM only."""
+    from device.outbox import MemoryOutbox, open_outbox
+
+    o = cfg.outbox
+    if o.durability == "memory":
+        return MemoryOutbox(max_rows=o.max_rows)
+    return open_outbox(state_dir, max_rows=o.max_rows, max_bytes=o.max_bytes, max_age_s=o.max_age,
+                       durability=o.durability)
+
+
+def start_daemon(cfg: Config, state_dir: Path) -> Any:
+    """Pick the pin factory, open the outbox, build and start the daemon; returns it running."""
+    from device.daemon import Daemon
+    from device.gpio import load_pin_factory
+
+    password = read_password(cfg)
+    factory = load_pin_factory(cfg.gpio.pin_factory)
+    outbox = open_configured_outbox(cfg, state_dir)
+    try:
+        daemon = Daemon(cfg, pin_factory=factory, state_dir=state_dir, outbox=outbox, password=password)
+    except BaseException:
+        outbox.close()
+        raise
+    daemon.start()
+    return daemon
+
+
+def status_line(daemon: Any, note: str | None = None) -> str:
+    """One line for `systemctl status`: connection, failing entities, the last reload's result."""
+    c = daemon.client
+    state = c.state
+    if state == "connected":
+        text = f"connected to {daemon.cfg.mqtt.url}"
+    elif c.last_error:
+        text = f"{state}: {c.last_error}"
+    else:
+        text = f"{state} to {daemon.cfg.mqtt.url}"
+    failing = sorted(name for name, h in daemon.health.items() if h.error)
+    total = len(daemon.health)
+    text += f"; {total - len(failing)}/{total} entities ok"
+    if failing:
+        text += " (failing: " + ", ".join(failing[:5]) + (", …" if len(failing) > 5 else "") + ")"
+    pending = daemon.outbox.pending()
+    if pending:
+        text += f"; {pending} queued"
+    if note:
+        text += f"; {note}"
+    return text
+
+
+class Supervisor:
+    """Owns the running daemon: ticks (status, watchdog), reloads, stop."""
+
+    def __init__(self, load: Any, state_dir: Path) -> None:
+        self._load = load  # () -> Config, raises ConfigError
+        self.state_dir = state_dir
+        self.stop_requested = threading.Event()
+        self.reload_requested = threading.Event()
+        self.wake = threading.Event()
+        self.note: str | None = None
+        self._last_status = ""
+        self._last_queue_report = 0.0
+        self._watchdog = sdnotify.watchdog_interval()
+        self._last_ping = 0.0
+        self.daemon: Any = None
+
+    # -- signals (handlers only set flags) --------------------------------------------------
+    def on_stop_signal(self, signum: int, frame: object) -> None:
+        log.info("received %s; stopping", signal.Signals(signum).name)
+        self.stop_requested.set()
+        self.wake.set()
+
+    def on_reload_signal(self, signum: int, frame: object) -> None:
+        log.info("received SIGHUP; reloading the configuration")
+        self.reload_requested.set()
+        self.wake.set()
+
+    # -- the loop ---------------------------------------------------------------------------
+    def tick(self) -> None:
+        """Called by Daemon.run() every tick: status changes and the watchdog."""
+        d = self.daemon
+        if d is None:
+            return
+        now = time.monotonic()
+        text = status_line(d, self.note)
+        # The queue length changes all the time: report it at most every 5 s.
+        if text != self._last_status and (text.split("; ")[:2] != self._last_status.split("; ")[:2]
+                                          or now - self._last_queue_report >= 5.0):
+            self._last_status = text
+            self._last_queue_report = now
+            sdnotify.status(text)
+        if self._watchdog is not None and now - self._last_ping >= self._watchdog:
+            if d.client.network_alive():
+                sdnotify.watchdog()
+                self._last_ping = now
+            else:
+                log.error("the MQTT connection thread is dead: not pinging the watchdog")
+
+    def serve(self, cfg: Config) -> None:
+        """Run until a stop signal: start, loop, reload on SIGHUP, stop."""
+        self.daemon = start_daemon(cfg, self.state_dir)
+        self._last_status = status_line(self.daemon)
+        sdnotify.ready(self._last_status)
+        self.tick()
+        try:
+            while not self.stop_requested.is_set():
+                self.wake.clear()
+                if self.stop_requested.is_set():
+                    break
+                if not self.reload_requested.is_set():
+                    self.daemon.run(self.wake, on_tick=self.tick)
+                if self.reload_requested.is_set() and not self.stop_requested.is_set():
+                    self.reload_requested.clear()
+                    self.reload()
+        finally:
+            sdnotify.stopping()
+            self.daemon.stop()
+            from device.gpio import release_pin_factory
+
+            threading.Thread(target=release_pin_factory, daemon=True).start()
+
+    def reload(self) -> None:
+        """Validate the config file again; apply it if valid, else keep the old one and say so."""
+        try:
+            new = self._load()
+        except ConfigError as e:
+            problems = list(e.problems)
+            for line in problems:
+                log.error("reload refused: %s", line)
+            first = problems[0] if problems else "invalid configuration"
+            self.note = f"reload failed, still running the previous config: {first}"
+            sdnotify.status(status_line(self.daemon, self.note))
+            return
+        sdnotify.reloading()
+        old = self.daemon
+        old_cfg = old.cfg
+        old.stop()
+        from device.gpio import release_pin_factory
+
+        release_pin_factory()
+        try:
+            self.daemon = start_daemon(new, self.state_dir)
+            self.note = f"reloaded at {time.strftime('%H:%M:%S')}"
+            log.info("configuration reloaded")
+        except (Pi2MqttError, OSError) as e:
+            log.error("the new configuration cannot start (%s); starting the previous one again", e)
+            self.note = f"reload failed, still running the previous config: {e}"
+            self.daemon = start_daemon(old_cfg, self.state_dir)
+        self._last_status = status_line(self.daemon, self.note)
+        sdnotify.ready(self._last_status)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,23 +213,19 @@ def run(args: argparse.Namespace) -> int:
         state_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise ConfigError([f"{path}: device.state_dir: cannot create {state_dir}: {e.strerror}"]) from None
-    if args.sim:
-        cfg = sim_environment(cfg, path.resolve(), state_dir / "hwsim")
 
-    stop = threading.Event()
+    def prepare(c: Config) -> Config:
+        return sim_environment(c, path.resolve(), state_dir / "hwsim") if args.sim else c
 
-    def on_signal(signum: int, frame: object) -> None:
-        log.info("received %s; stopping", signal.Signals(signum).name)
-        stop.set()
+    def load() -> Config:
+        new = load_config(path, overrides)
+        if resolve_state_dir(new.device.state_dir) != state_dir:
+            raise ConfigError([f"{path}: device.state_dir: changing it needs a restart, not a reload"])
+        return prepare(new)
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    daemon = start_daemon(cfg, state_dir)
-    try:
-        daemon.run(stop)
-    finally:
-        daemon.stop()
-        from device.gpio import release_pin_factory
-
-        threading.Thread(target=release_pin_factory, daemon=True).start()
+    sup = Supervisor(load, state_dir)
+    signal.signal(signal.SIGTERM, sup.on_stop_signal)
+    signal.signal(signal.SIGINT, sup.on_stop_signal)
+    signal.signal(signal.SIGHUP, sup.on_reload_signal)
+    sup.serve(prepare(cfg))
     return EXIT_OK

@@ -1,27 +1,47 @@
-"""The paho-mqtt adapter: connection, the outbox sender, commands in.
+"""The paho-mqtt adapter: connection, reconnects, the outbox sender, commands in.
 
 Theory of operation
 -------------------
-paho runs its network loop on its own thread (`loop_start`). A *sender* thread
-takes messages from the outbox in order and hands them to paho while the
-connection is up, keeping at most `window` QoS>0 messages unacknowledged; each
-PUBACK (`on_publish`) acknowledges its outbox row. paho itself re-sends
-unacknowledged messages after a reconnect, so nothing is handed over twice
-within one run; rows that were in flight when the process died are pending
-again in the next run (durable outbox).
+A *connection supervisor* thread (`mqtt-conn`) owns the connection: it calls
+paho's `connect()` itself (so every failure arrives as an exception it can turn
+into a clear message — untrusted certificate, wrong host name, refused, a broker
+that drops a TLS client without a certificate), then runs paho's network loop
+(`loop_start`, paho's own thread) until the connection drops, then waits an
+exponential backoff with jitter (`reconnect_min` doubling up to `reconnect_max`,
+each wait drawn uniformly from [d/2, d]) and connects again. paho's own
+reconnect is off. TLS is decided by the URL alone: `mqtts://` never falls back to
+plaintext.
 
-The connection is asynchronous: the daemon starts and keeps taking readings
-while the broker is down. `status` is published `online` (retained) on every
-connect, `offline` is the will, and `stop()` publishes `offline` itself.
+A *sender* thread takes messages from the outbox and hands them to paho while
+the connection is up, keeping at most `window` QoS>0 messages unacknowledged;
+each PUBACK (`on_publish`) acknowledges its outbox row. paho re-sends its
+unacknowledged messages after a reconnect (same Client object), so nothing is
+handed over twice within one run; rows in flight when the process died are
+pending again in the next run (durable outbox).
+
+Backfill: at each connect the sender notes the outbox's newest id (`boundary`).
+Each round it first takes readings put *after* that (live lane, `take_after`),
+then the oldest backlog (ids <= boundary) with the room left. Live-lane readings
+go to their entity topic; a backlog reading goes to `…/backfill` when a newer
+reading of its entity has been taken, else (it is the newest) to the entity
+topic. So the live topic is current within one round while a backlog drains in
+order on `…/backfill`; every topic stays in order (one connection, one sender).
+
+Denied publishes: with MQTT 5 a PUBACK with a failure reason code (0x87 Not
+authorized from a Mosquitto ACL) is counted (`denied`), logged once per topic,
+and the row is acknowledged (retrying cannot help). MQTT 3.1.1 brokers drop
+denied publishes silently and still acknowledge them: nothing to count.
 
 Every paho callback is wrapped: an exception escaping a callback would kill
-paho's network thread silently.
+paho's network thread silently. Never call paho while holding `self._lock`: paho
+calls on_publish with its own message mutex held, and on_publish takes the lock.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import random
 import socket
 import ssl
 import threading
@@ -32,6 +52,7 @@ from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from device.config.model import MqttSection
@@ -42,6 +63,9 @@ from device.outbox import Outbox, Queued
 log = logging.getLogger("pi2mqtt.mqtt")
 
 EARLY_ACK_TTL = 5.0  # seconds an unclaimed PUBACK is remembered
+SESSION_EXPIRY = 86400  # MQTT 5 session expiry (s) when mqtt.clean_session = false
+RECONNECT_MIN = 1.0
+RECONNECT_MAX = 30.0
 
 CommandHandler = Callable[[str, bytes, Any], None]
 StateHandler = Callable[[str], None]
@@ -88,7 +112,8 @@ class MqttClient:
         self.port = url.port or (8883 if self.tls else 1883)
         self.protocol = mqtt.MQTTv5 if cfg.protocol == "5" else mqtt.MQTTv311
         self.client_id = client_id or cfg.client_id or f"pi2mqtt-{topics.device_id}"
-        kwargs: dict[str, Any] = {"client_id": self.client_id, "protocol": self.protocol}
+        kwargs: dict[str, Any] = {"client_id": self.client_id, "protocol": self.protocol,
+                                  "reconnect_on_failure": False}
         if self.protocol == mqtt.MQTTv311:
             kwargs["clean_session"] = cfg.clean_session
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, **kwargs)
@@ -99,10 +124,13 @@ class MqttClient:
             password = url.password
         if username:
             self._client.username_pw_set(username, password)
+        elif password:
+            log.warning("a password is configured but no user name: MQTT sends no password without one")
         if self.tls:
             self._setup_tls()
         self._client.max_inflight_messages_set(window)
-        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self.reconnect_min = RECONNECT_MIN
+        self.reconnect_max = RECONNECT_MAX
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
@@ -116,7 +144,13 @@ class MqttClient:
         self._room = threading.Event()
         self._connected = threading.Event()
         self._stop = threading.Event()
+        self._dropped = threading.Event()
         self._sender: threading.Thread | None = None
+        self._supervisor: threading.Thread | None = None
+        self._got_connack = False
+        self._boundary = 0  # outbox id high-water mark when the current connection came up
+        self._direct: dict[int, str] = {}  # mid -> topic of recent direct QoS>0 publishes
+        self._denied_logged: set[str] = set()
         self.connected_at = 0.0  # wall time of the current connection
         self.latest_ts: dict[str, float] = {}
         self._extra_subs: dict[str, tuple[int, Callable[[str, bytes, Any], None]]] = {}
@@ -126,6 +160,9 @@ class MqttClient:
         self.disconnects = 0
         self.published = 0
         self.backfilled = 0
+        self.denied = 0
+        self.last_denied: str | None = None
+        self.attempts = 0
         self.last_error: str | None = None
         self.state = "connecting"
 
@@ -153,24 +190,8 @@ class MqttClient:
     def start(self) -> None:
         """Connect in the background and start sending; returns at once."""
         self._set_state("connecting")
-        try:
-            self._client.connect(self.host, self.port, keepalive=int(self.cfg.keepalive))
-        except ssl.SSLCertVerificationError as e:
-            self.last_error = f"TLS certificate of {self.host}:{self.port} not trusted: {e.verify_message}"
-            log.error("%s; not connecting without verification (will retry)", self.last_error)
-            self._set_state("error")
-            self._client.connect_async(self.host, self.port, keepalive=int(self.cfg.keepalive))
-        except ssl.SSLError as e:
-            self.last_error = f"TLS handshake with {self.host}:{self.port} failed: {e}"
-            log.error("%s (will retry)", self.last_error)
-            self._set_state("error")
-            self._client.connect_async(self.host, self.port, keepalive=int(self.cfg.keepalive))
-        except OSError as e:
-            self.last_error = f"broker {self.host}:{self.port} unreachable: {e.strerror or e}"
-            log.warning("%s; retrying in the background", self.last_error)
-            self._set_state("reconnecting")
-            self._client.connect_async(self.host, self.port, keepalive=int(self.cfg.keepalive))
-        self._client.loop_start()
+        self._supervisor = threading.Thread(target=self._conn_loop, name="mqtt-conn", daemon=True)
+        self._supervisor.start()
         self._sender = threading.Thread(target=self._send_loop, name="mqtt-sender", daemon=True)
         self._sender.start()
 
@@ -192,7 +213,91 @@ class MqttClient:
             self._client.disconnect()
         finally:
             self._client.loop_stop()
+        if self._supervisor is not None:
+            self._supervisor.join(max(0.05, deadline - time.monotonic()))
         self._set_state("stopped")
+
+    def network_alive(self) -> bool:
+        """The connection machinery works: the supervisor runs and, while connected, paho's thread."""
+        sup = self._supervisor
+        if sup is None or not sup.is_alive():
+            return False
+        if self._connected.is_set():
+            t = getattr(self._client, "_thread", None)
+            return t is not None and t.is_alive()
+        return True
+
+    # -- the connection supervisor -------------------------------------------------------
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait before attempt `attempt` (0-based): exponential, jittered."""
+        ceiling = min(self.reconnect_max, self.reconnect_min * (2 ** min(attempt, 30)))
+        return random.uniform(ceiling / 2, ceiling)
+
+    def _conn_loop(self) -> None:
+        attempt = 0
+        while not self._stop.is_set():
+            self._dropped.clear()
+            self._got_connack = False
+            try:
+                ok = self._connect_once()
+            except Exception:
+                log.exception("unexpected error while connecting (retrying)")
+                ok = False
+            if ok and not self._stop.is_set():
+                self._client.loop_start()
+                while not self._dropped.wait(0.5) and not self._stop.is_set():
+                    t = getattr(self._client, "_thread", None)
+                    if t is None or not t.is_alive():
+                        log.error("the MQTT network thread ended; reconnecting")
+                        break
+                if self._stop.is_set():
+                    return  # stop() publishes offline, disconnects and stops paho's loop
+                self._client.loop_stop()
+                if self._got_connack and self.last_error is None:
+                    attempt = 0  # a connection that worked: start the backoff over
+            if self._stop.is_set():
+                return
+            delay = self.backoff(attempt)
+            attempt += 1
+            log.debug("next connection attempt in %.1fs", delay)
+            self._stop.wait(delay)
+
+    def _connect_once(self) -> bool:
+        """One connection attempt (TCP, TLS, CONNECT sent); False with last_error set on failure."""
+        self.attempts += 1
+        where = f"{self.host}:{self.port}"
+        kwargs: dict[str, Any] = {"keepalive": int(self.cfg.keepalive)}
+        if self.protocol == mqtt.MQTTv5:
+            kwargs["clean_start"] = self.cfg.clean_session
+            if not self.cfg.clean_session:
+                props = Properties(PacketTypes.CONNECT)
+                props.SessionExpiryInterval = SESSION_EXPIRY
+                kwargs["properties"] = props
+        try:
+            self._client.connect(self.host, self.port, **kwargs)
+            return True
+        except ssl.SSLCertVerificationError as e:
+            hint = ""
+            msg = str(e.verify_message or e)
+            if "mismatch" in msg or "hostname" in msg.lower():
+                hint = " (the certificate is for another host name: use the name it was issued for in mqtt.url)"
+            elif "issuer" in msg or "self-signed" in msg or "self signed" in msg:
+                hint = " (is mqtt.tls.ca_file the CA that signed the broker's certificate?)"
+            self._fail(f"TLS: the certificate of {where} is not trusted: {msg}{hint}; not connecting", "error")
+        except ssl.SSLError as e:
+            hint = ""
+            if self.cfg.tls.cert_file is None and "handshake" in str(e):
+                hint = " (does the broker require a client certificate? set mqtt.tls.cert_file and key_file)"
+            self._fail(f"TLS handshake with {where} failed: {e.reason or e}{hint}", "error")
+        except OSError as e:
+            self._fail(f"broker {where} unreachable: {e.strerror or e}", "reconnecting")
+        return False
+
+    def _fail(self, message: str, state: str) -> None:
+        if message != self.last_error:
+            log.log(logging.ERROR if state == "error" else logging.WARNING, "%s (retrying with backoff)", message)
+        self.last_error = message
+        self._set_state(state)
 
     def subscribe(self, topic: str, handler: Callable[[str, bytes, Any], None], qos: int = 1) -> None:
         """Also receive `topic` (a filter); renewed on every reconnect. Call before start()."""
@@ -226,7 +331,13 @@ class MqttClient:
                     properties: Properties | None = None) -> bool:
         if not self._connected.is_set():
             return False
-        self._client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
+        info = self._client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
+        if qos > 0:
+            with self._lock:
+                self._direct[info.mid] = topic
+                if len(self._direct) > 1024:
+                    for mid in list(self._direct)[:512]:
+                        del self._direct[mid]
         return True
 
     def note_latest(self, entity: str, ts: float) -> None:
@@ -245,27 +356,33 @@ class MqttClient:
                     self._room.wait(0.5)
                     self._room.clear()
                     continue
-                batch = self.outbox.take(room)
+                # Live lane first (readings put since this connection came up), then the
+                # oldest backlog with the room left: the live topics stay current while a
+                # backlog drains.
+                boundary = self._boundary
+                batch = self.outbox.take_after(boundary, room)
+                batch += self.outbox.take(room - len(batch))
                 if not batch:
                     self.outbox.wait(0.5)
                     continue
                 for q in batch:
-                    self._send(q)
+                    self._send(q, boundary)
             except Exception:
                 log.exception("sender error (continuing)")
                 time.sleep(0.1)
 
-    def _topic_for(self, q: Queued) -> str:
+    def _topic_for(self, q: Queued, boundary: int) -> str:
         m = q.msg
-        # A reading taken before this connection, with a newer one of the same entity
-        # already taken, is history: it goes to …/backfill so the live topic stays current.
-        if m.entity is not None and m.ts < self.connected_at and m.ts < self.latest_ts.get(m.entity, 0.0):
+        # A reading queued before this connection came up, with a newer one of the same
+        # entity already taken, is history: it goes to …/backfill so the live topic is
+        # never set back to an old value.
+        if m.entity is not None and q.id <= boundary and m.ts < self.latest_ts.get(m.entity, 0.0):
             self.backfilled += 1
             return m.topic + "/backfill"
         return m.topic
 
-    def _send(self, q: Queued) -> None:
-        topic = self._topic_for(q)
+    def _send(self, q: Queued, boundary: int = 0) -> None:
+        topic = self._topic_for(q, boundary)
         retain = q.msg.retain and not topic.endswith("/backfill")
         # Never call paho while holding self._lock: paho calls on_publish with its own
         # message mutex held, and on_publish takes self._lock (lock-order deadlock).
@@ -285,13 +402,15 @@ class MqttClient:
     # -- paho callbacks --------------------------------------------------------------
     @_guard
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any = None) -> None:
+        self._got_connack = True
         if rc.is_failure:
-            self.last_error = f"broker refused the connection: {rc}"
-            log.error("%s", self.last_error)
-            self._set_state("error")
+            self._fail(f"broker {self.host}:{self.port} refused the connection: {rc}", "error")
             return
         self.connects += 1
         self.connected_at = time.time()
+        self._boundary = self.outbox.last_id()
+        if self.last_error is not None:
+            log.info("connection problem cleared (was: %s)", self.last_error)
         self.last_error = None
         client.publish(self.topics.status, "online", qos=1, retain=True)
         client.subscribe(self.topics.command_filter, qos=1)
@@ -317,17 +436,33 @@ class MqttClient:
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any = None) -> None:
         was = self._connected.is_set()
         self._connected.clear()
+        self._dropped.set()
+        if self._stop.is_set():
+            return
         if was:
             self.disconnects += 1
-            if not self._stop.is_set():
-                log.warning("disconnected from broker (%s); reconnecting", rc)
-        if not self._stop.is_set():
+            log.warning("disconnected from broker (%s); reconnecting", rc)
             self._set_state("reconnecting")
+        elif not self._got_connack:
+            if self.tls and self.cfg.tls.cert_file is None:
+                self._fail(f"the broker {self.host}:{self.port} closed the TLS connection before accepting "
+                           f"us ({rc}): it probably requires a client certificate "
+                           "(set mqtt.tls.cert_file and key_file)", "error")
+            elif not self.tls:
+                self._fail(f"the broker {self.host}:{self.port} closed the connection before accepting us "
+                           f"({rc}); is it a TLS port (use mqtts://)?", "error")
+            else:
+                self._fail(f"the broker {self.host}:{self.port} closed the connection before accepting us ({rc})",
+                           "error")
 
     @_guard
     def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, rc: Any, props: Any = None) -> None:
+        failed = bool(getattr(rc, "is_failure", False))
         with self._lock:
             q = self._inflight.pop(mid, None)
+            direct = self._direct.pop(mid, None)
+            if failed:
+                self._note_denied(q.msg.topic if q is not None else direct, rc)
             if q is None:
                 # The PUBACK beat the sender's bookkeeping, or it answers a direct publish
                 # (status, reply). Remembered briefly: a mid is reused only after 65535 more.
@@ -339,6 +474,16 @@ class MqttClient:
             self.published += 1
             self.outbox.ack([q.id])
         self._room.set()
+
+    def _note_denied(self, topic: str | None, rc: Any) -> None:
+        """Count a publish the broker refused (MQTT 5 PUBACK reason code); log once per topic."""
+        self.denied += 1
+        self.last_denied = topic
+        key = topic or "?"
+        if key not in self._denied_logged and len(self._denied_logged) < 100:
+            self._denied_logged.add(key)
+            log.error("the broker refused a publish to %s: %s (check its ACL; counted as "
+                      "mqtt.denied in diagnostics, logged once per topic)", key, rc)
 
     @_guard
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, rcs: Any, props: Any = None) -> None:
@@ -366,6 +511,9 @@ class MqttClient:
             "published": self.published,
             "backfilled": self.backfilled,
             "inflight": inflight,
+            "denied": self.denied,
+            "last_denied": self.last_denied,
+            "attempts": self.attempts,
             "callback_errors": self.callback_errors,
             "last_error": self.last_error,
         }

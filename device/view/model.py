@@ -19,12 +19,18 @@ Topics under `<prefix>/<id>/` are sorted by their shape:
 |-----------------------------------|-------------|----------------------------------|
 | `status` (plain `online/offline`) | status      | device header                    |
 | `radio`                           | radio state | radio panel (value = MHz)        |
-| `radio/rds`                       | RDS state   | radio panel (ps, radiotext, ...) |
-| `radio/...` (anything else)       | radio event | counted                          |
+| `radio_rds`                       | RDS state   | radio panel (ps, radiotext, ...) |
+| `radio_presets`                   | presets     | radio panel (slot, name, MHz)    |
+| `radio/event`                     | radio event | counted, the last one kept       |
+| `radio/set/reply`                 | reply       | counted, the last one kept       |
 | `diagnostics/...`                 | diagnostics | counted                          |
 | `.../set`, `.../set/reply`        | command     | counted, never an entity         |
 | `.../backfill`                    | backfill    | counted, never an entity         |
 | anything else                     | entity      | a row: value, unit, age, history |
+
+The radio's topics follow the radio contract (docs/topics.md): its name is
+`radio` unless the device publishes a radio state (a JSON object with
+`min_mhz`) under another entity name, which then becomes the radio's name.
 
 Entity payloads are JSON objects with `value` and `ts` (optional `unit`, `seq`).
 Anything else (not JSON, a bare number, an object without `value`, invalid
@@ -71,20 +77,25 @@ class EntityState:
 
 @dataclass
 class RadioState:
-    """The tuner as last published: `state` from `radio`, `rds` from `radio/rds`."""
+    """The tuner as last published: `state` from `radio`, `rds` from `radio_rds`, `presets`."""
 
+    name: str = "radio"
     state: dict[str, Any] = field(default_factory=dict)
     rds: dict[str, Any] = field(default_factory=dict)
+    presets: list[dict[str, Any]] = field(default_factory=list)
+    last_reply: dict[str, Any] | None = None
+    last_event: dict[str, Any] | None = None
     updated: float = 0.0
     state_count: int = 0
     rds_count: int = 0
+    presets_count: int = 0
     events: int = 0
     rssi_history: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY))
 
     @property
     def frequency(self) -> float | None:
-        """Tuned frequency in MHz, if known."""
-        return _number(self.state.get("value", self.state.get("frequency")))
+        """Tuned frequency in MHz, if known (None when powered off or the link is down)."""
+        return _number(self.state.get("value"))
 
 
 @dataclass
@@ -102,6 +113,7 @@ class DeviceState:
     replies: int = 0
     backfill: int = 0
     last_seen: float = 0.0
+    radio_name: str = "radio"
 
 
 class ViewModel:
@@ -132,6 +144,7 @@ class ViewModel:
         dev.messages += 1
         dev.last_seen = now
         rest = parts[1:]
+        rn = dev.radio_name
         if rest == ["status"]:
             return self._status(dev, payload, now)
         if rest[0] == "diagnostics":
@@ -140,10 +153,21 @@ class ViewModel:
             dev.commands += 1
         elif rest[-2:] == ["set", "reply"] or (rest[-1] == "reply" and len(rest) > 1):
             dev.replies += 1
+            if rest == [rn, "set", "reply"]:
+                data = _json(payload)
+                self._radio_of(dev).last_reply = data if isinstance(data, dict) else None
         elif rest[-1] == "backfill":
             dev.backfill += 1
-        elif rest[0] == "radio":
-            return self._radio(dev, rest[1:], payload, now)
+        elif rest == [rn, "event"]:
+            radio = self._radio_of(dev)
+            radio.events += 1
+            data = _json(payload)
+            radio.last_event = data if isinstance(data, dict) else None
+        elif len(rest) == 1 and rest[0] in (rn, f"{rn}_rds", f"{rn}_presets"):
+            return self._radio(dev, rest[0][len(rn):], payload, now)
+        elif len(rest) == 1 and dev.radio is None and b'"min_mhz"' in payload and _is_radio(payload):
+            dev.radio_name = rest[0]
+            return self._radio(dev, "", payload, now)
         else:
             return self._entity(dev, "/".join(rest), payload, now, retained)
         return None
@@ -158,30 +182,35 @@ class ViewModel:
         dev.status_at = now
         return Seen(dev.id, "status", dev.status)
 
-    def _radio(self, dev: DeviceState, sub: list[str], payload: bytes, now: float) -> Seen | None:
-        radio = dev.radio
-        if radio is None:
-            radio = dev.radio = RadioState(rssi_history=deque(maxlen=self.history))
+    def _radio_of(self, dev: DeviceState) -> RadioState:
+        if dev.radio is None:
+            dev.radio = RadioState(dev.radio_name, rssi_history=deque(maxlen=self.history))
+        return dev.radio
+
+    def _radio(self, dev: DeviceState, part: str, payload: bytes, now: float) -> Seen | None:
+        """`part`: "" for the state, "_rds" for RDS, "_presets" for the preset list."""
+        radio = self._radio_of(dev)
         data = _json(payload)
-        if sub and sub != ["rds"]:
-            radio.events += 1
-            return None
         if not isinstance(data, dict):
             self.odd += 1
             return None
         radio.updated = now
-        if sub == ["rds"]:
+        if part == "_rds":
             radio.rds = data
             radio.rds_count += 1
             ps = data.get("ps")
-            return Seen(dev.id, "radio/rds", format_value(ps if ps is not None else data.get("value")))
+            return Seen(dev.id, f"{radio.name}_rds", format_value(ps if ps is not None else data.get("value")))
+        if part == "_presets":
+            value = data.get("value")
+            radio.presets = [p for p in value if isinstance(p, dict)] if isinstance(value, list) else []
+            radio.presets_count += 1
+            return Seen(dev.id, f"{radio.name}_presets", f"{len(radio.presets)} presets")
         radio.state = data
         radio.state_count += 1
         rssi = _number(data.get("rssi"))
         if rssi is not None:
             radio.rssi_history.append(rssi)
-        freq = radio.frequency
-        return Seen(dev.id, "radio", format_value(freq if freq is not None else data.get("value")), "MHz")
+        return Seen(dev.id, radio.name, format_value(radio.frequency), "MHz")
 
     def _entity(self, dev: DeviceState, name: str, payload: bytes, now: float, retained: bool) -> Seen:
         ent = dev.entities.get(name)
@@ -226,6 +255,11 @@ def parse_ts(ts: str) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.timestamp()
+
+
+def _is_radio(payload: bytes) -> bool:
+    data = _json(payload)
+    return isinstance(data, dict) and "min_mhz" in data and "value" in data
 
 
 def _text(payload: bytes) -> str:
@@ -316,7 +350,9 @@ class Summary:
         for dev in model.devices.values():
             ents = tuple((e.name, e.count) for e in dev.entities.values())
             if dev.radio is not None:
-                ents += (("radio", dev.radio.state_count), ("radio/rds", dev.radio.rds_count))
+                r = dev.radio
+                ents += ((r.name, r.state_count), (f"{r.name}_rds", r.rds_count),
+                         (f"{r.name}_presets", r.presets_count))
             devs.append((dev.id, dev.status or "?", dev.messages, ents))
         return cls(model.total, tuple(devs))
 

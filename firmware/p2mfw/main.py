@@ -19,8 +19,7 @@ WDT_TIMEOUT_MS = 4000
 # Every driver module, in attach order. Each one has `attach(server, i2c)`.
 DRIVERS = (
     "p2mfw.bme280",
-    "p2mfw.rda5807m",
-    "p2mfw.si4703",
+    "p2mfw.tuner",  # detects the RDA5807M or the Si4703
 )
 
 

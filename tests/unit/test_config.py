@@ -28,7 +28,7 @@ def test_config_demo_example_is_valid() -> None:
     cfg = load_config(ROOT / "examples" / "demo.toml")
     kinds = {kind for kind, _ in cfg.entities()}
     assert kinds == {"button", "door", "motion", "light", "distance", "mcp3008",
-                     "cpu_temperature", "led", "pwm_led", "relay"}
+                     "cpu_temperature", "led", "pwm_led", "relay", "bme280"}
     assert cfg.status_led is not None
 
 

@@ -1,0 +1,127 @@
+"""What the radio remembers across restarts, and the state document it publishes.
+
+`Settings` is the user's choice (power, frequency, volume, mute, soft-mute,
+mono, region, spacing, de-emphasis), a frozen value replaced on every change.
+`RadioStore` keeps it and the presets as JSON files in the state directory
+(`<name>.json`, `<name>_presets.json`), written atomically (a crash leaves the
+old or the new file, never half of one). A file that cannot be read is logged
+and ignored: the config's defaults apply.
+
+The saved band settings are used only while the config still names the same
+region and spacing; after an edit of `[radio]` the config wins (otherwise a
+changed `region` would silently have no effect).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from device.radio.presets import Preset
+from device.state import atomic_write
+
+log = logging.getLogger("pi2mqtt.radio")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The tuner settings a user chose (restored at boot and after a co-processor reboot)."""
+
+    power: bool = True
+    khz: int | None = None
+    volume: int = 8
+    mute: bool = False
+    softmute: bool = True
+    mono: bool = False
+    region: str = "europe"
+    spacing_khz: int | None = None
+    deemphasis_us: int | None = None
+
+
+@dataclass(frozen=True)
+class Signal:
+    """What the tuner reported last: reception and the chip's own view."""
+
+    rssi: int | None = None
+    snr: int | None = None
+    stereo: bool | None = None
+    station: bool | None = None
+
+
+class RadioStore:
+    """Settings and presets in the state directory (nothing is kept when there is none)."""
+
+    def __init__(self, state_dir: Path | None, name: str) -> None:
+        self.settings_path = state_dir / f"{name}.json" if state_dir else None
+        self.presets_path = state_dir / f"{name}_presets.json" if state_dir else None
+
+    def load_settings(self, defaults: Settings, config_key: dict[str, Any]) -> Settings:
+        doc = self._read(self.settings_path)
+        if not isinstance(doc, dict):
+            return defaults
+        saved = doc.get("settings")
+        if not isinstance(saved, dict):
+            return defaults
+        values = asdict(defaults)
+        types = {f.name: f.type for f in fields(Settings)}
+        for key in types:
+            if key in saved:
+                values[key] = saved[key]
+        if doc.get("config") != config_key:
+            for key in ("region", "spacing_khz", "deemphasis_us"):
+                values[key] = getattr(defaults, key)
+        try:
+            out = Settings(**values)
+        except TypeError:
+            return defaults
+        if not _sane(out):
+            log.warning("radio: %s holds impossible values; using the defaults", self.settings_path)
+            return defaults
+        return out
+
+    def save_settings(self, settings: Settings, config_key: dict[str, Any]) -> None:
+        self._write(self.settings_path, {"settings": asdict(settings), "config": config_key})
+
+    def load_presets(self) -> list[Preset]:
+        doc = self._read(self.presets_path)
+        if not isinstance(doc, dict) or not isinstance(doc.get("presets"), list):
+            return []
+        return [p for p in (Preset.from_json(d) for d in doc["presets"]) if p is not None]
+
+    def save_presets(self, presets: list[dict[str, Any]]) -> None:
+        self._write(self.presets_path, {"presets": presets})
+
+    @staticmethod
+    def _read(path: Path | None) -> Any:
+        if path is None or not path.exists():
+            return None
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            log.warning("radio: cannot read %s (%s); using the defaults", path, e)
+            return None
+
+    @staticmethod
+    def _write(path: Path | None, doc: Any) -> None:
+        if path is None:
+            return
+        try:
+            atomic_write(path, json.dumps(doc, indent=1, sort_keys=True))
+        except OSError as e:
+            log.error("radio: cannot save %s: %s", path, e)
+
+
+def _sane(s: Settings) -> bool:
+    def is_int(v: object) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    return (
+        isinstance(s.power, bool) and isinstance(s.mute, bool) and isinstance(s.softmute, bool)
+        and isinstance(s.mono, bool) and is_int(s.volume) and 0 <= s.volume <= 15
+        and (s.khz is None or is_int(s.khz)) and isinstance(s.region, str)
+        and (s.spacing_khz is None or is_int(s.spacing_khz))
+        and (s.deemphasis_us is None or s.deemphasis_us in (50, 75))
+    )

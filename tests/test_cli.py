@@ -1,0 +1,81 @@
+"""The command line as a user meets it: exit codes, messages, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.mosquitto import Mosquitto
+from tests.mqttwait import Subscriber
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pi2mqtt(*args: str, timeout: float = 60, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "device", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+@pytest.mark.parametrize(
+    ("body", "expect"),
+    [
+        ('[mqtt]\nkeepalive = "10s"\nclient_idd = "x"\n', "mqtt.client_idd: unknown key; did you mean 'client_id'?"),
+        ('[mqtt\nurl = "x"\n', "TOML syntax error: line 1"),
+        ('[[led]]\nname = "l"\npin = "five"\n', "led[0].pin: Input should be a valid integer"),
+        ('[[led]]\nname = "l"\npin = 5\n[[relay]]\nname = "r"\npin = 5\n', "GPIO5 is wired to both"),
+    ],
+)
+@pytest.mark.parametrize("command", ["check", "run"])
+def test_cli_bad_config_exit_2_with_file_key_and_message(tmp_path: Path, body: str, expect: str, command: str) -> None:
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(body)
+    r = pi2mqtt(command, "--config", str(cfg))
+    assert r.returncode == 2, r.stderr
+    assert str(cfg) in r.stderr and expect in r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+
+
+def test_cli_missing_config_file(tmp_path: Path) -> None:
+    r = pi2mqtt("check", "--config", str(tmp_path / "nope.toml"))
+    assert r.returncode == 2
+    assert r.stderr.strip() == f"{tmp_path / 'nope.toml'}: no such file"
+
+
+def test_cli_check_good_config() -> None:
+    r = pi2mqtt("check", "--config", str(ROOT / "examples" / "demo.toml"))
+    assert r.returncode == 0 and "ok" in r.stdout
+
+
+def test_cli_watch_unreachable_broker_is_one_clear_line() -> None:
+    from tests.mosquitto import free_port
+
+    r = pi2mqtt("watch", "--broker", f"mqtt://127.0.0.1:{free_port()}", "--duration", "1", "--plain")
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr and r.stderr.strip()
+
+
+def test_cli_demo_with_broker_shows_every_entity_and_exits_0(broker: Mosquitto) -> None:
+    from device.config import load_config
+
+    cfg = load_config(ROOT / "examples" / "demo.toml")
+    names = set()
+    for kind, e in cfg.entities():
+        names |= {f"{e.name}_temperature", f"{e.name}_humidity", f"{e.name}_pressure"} if kind == "bme280" else {e.name}
+    sub = Subscriber(broker.port).connect()
+    try:
+        sub.subscribe("pi2mqtt/demo/#")
+        r = pi2mqtt("demo", "--broker", broker.url, "--duration", "12", "--plain", timeout=60,
+                    env=dict(os.environ, TERM="dumb"))
+        assert r.returncode == 0, r.stderr[-2000:]
+        statuses = [m.text for m in sub.on("pi2mqtt/demo/status")]
+        assert statuses[0] == "online" and statuses[-1] == "offline"
+        seen = {m.topic.split("/")[2] for m in sub.messages if m.topic.count("/") == 2}
+        assert names <= seen, f"never published: {sorted(names - seen)}"
+        assert "summary" in r.stdout
+        assert "Traceback" not in r.stderr
+    finally:
+        sub.close()
