@@ -133,5 +133,16 @@ def tempdir() -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix="pi2mqtt-bench-")
 
 
-__all__ = ["ROOT", "Recorder", "broker", "cpu_seconds", "machine", "peak_rss_mb", "pct", "spawn_daemon",
-           "statistics", "stop", "tempdir"]
+__all__ = [
+    "ROOT",
+    "Recorder",
+    "broker",
+    "cpu_seconds",
+    "machine",
+    "pct",
+    "peak_rss_mb",
+    "spawn_daemon",
+    "statistics",
+    "stop",
+    "tempdir",
+]

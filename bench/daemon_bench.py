@@ -28,8 +28,8 @@ from benchlib import (
     broker,
     cpu_seconds,
     machine,
-    peak_rss_mb,
     pct,
+    peak_rss_mb,
     spawn_daemon,
     statistics,
     stop,
@@ -123,11 +123,10 @@ def bench_startup(work: Path, runs: int = 5) -> dict[str, float]:
         port = b.port
         url = b.url
         rec = Recorder(port, "pi2mqtt/demo/+")
-        n0 = len(rec.msgs)
         t0 = time.perf_counter()
         proc = spawn_daemon(DEMO, url, work / f"state-start{i}")
         try:
-            got = rec.wait(lambda m, n0=n0: m[0] >= t0 and m[1] != "pi2mqtt/demo/status" and b'"seq"' in m[2]
+            got = rec.wait(lambda m, t0=t0: m[0] >= t0 and m[1] != "pi2mqtt/demo/status" and b'"seq"' in m[2]
                            and not m[1].endswith("diagnostics"), 20)
             if got is None:
                 raise SystemExit("no first reading")

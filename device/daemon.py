@@ -42,6 +42,7 @@ from device.ratelimit import TokenBucket
 from device.schedule import ChangeFilter
 from device.service import Service
 from device.state import SeqStore
+from device.timefmt import iso_ms
 
 log = logging.getLogger("pi2mqtt")
 
@@ -225,6 +226,8 @@ class Daemon:
         """Stop polling, publish offline, disconnect; bounded by `timeout` seconds."""
         deadline = time.monotonic() + timeout
         self._stop.set()
+        if self.discovery is not None:
+            self.discovery.close()
         try:
             self._commands.put_nowait(None)
         except queue.Full:
@@ -437,6 +440,7 @@ class Daemon:
     # -- diagnostics ------------------------------------------------------------------------
     def diagnostics(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
+            "ts": iso_ms(time.time()),
             "version": __version__,
             "uptime_s": round(time.time() - self.started_at, 1),
             "mqtt": self.client.counters(),

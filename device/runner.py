@@ -111,6 +111,7 @@ class Supervisor:
         self._last_queue_report = 0.0
         self._watchdog = sdnotify.watchdog_interval()
         self._last_ping = 0.0
+        self._starved = False
         self.daemon: Any = None
 
     # -- signals (handlers only set flags) --------------------------------------------------
@@ -142,8 +143,10 @@ class Supervisor:
             if d.client.network_alive():
                 sdnotify.watchdog()
                 self._last_ping = now
-            else:
-                log.error("the MQTT connection thread is dead: not pinging the watchdog")
+                self._starved = False
+            elif not self._starved:
+                self._starved = True
+                log.error("the MQTT connection thread is dead: not pinging the watchdog (systemd will restart us)")
 
     def serve(self, cfg: Config) -> None:
         """Run until a stop signal: start, loop, reload on SIGHUP, stop."""

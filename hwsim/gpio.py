@@ -466,6 +466,9 @@ def wire(factory: SimFactory, sim: Simulation, cfg: dict[str, Any], source: str 
             record = OutputRecord(name, kind, pin, active_high=active_high)
             factory.pin(pin).output_record = record
             sim.add_output(record)
+    from hwsim.encoder import wire_radio_panel
+
+    wire_radio_panel(factory, sim, cfg, w)
     if w.problems:
         raise ConfigError(w.problems)
     from hwsim.coproc import wire_coprocessor

@@ -42,8 +42,13 @@ def reading(value: Any, unit: str | None = None, seq: int = 1) -> bytes:
     return json.dumps(d).encode()
 
 
-RADIO = {"value": 98.5, "ts": "2026-11-21T10:00:00.123Z", "seq": 3, "rssi": 42, "snr": 20,
-         "stereo": True, "volume": 8, "mute": False, "band": "world", "preset": 2}
+RADIO = {"value": 98.5, "ts": "2026-11-21T10:00:00.123Z", "seq": 3, "unit": "MHz", "power": True,
+         "band": "europe", "min_mhz": 87.5, "max_mhz": 108.0, "step_khz": 100, "volume": 8, "mute": False,
+         "softmute": True, "mono": False, "deemphasis_us": 50, "stereo": True, "rssi": 42, "snr": None,
+         "station": True, "preset": "RADIO 1", "busy": None, "chip": "rda5807m", "link": "up"}
+PRESETS = {"value": [{"slot": 1, "name": "RADIO 1", "mhz": 98.5, "pi": "C201"},
+                     {"slot": 2, "name": "JAZZ", "mhz": 101.1, "pi": None}],
+           "ts": "2026-11-21T10:00:00.123Z", "seq": 1}
 RDS = {"value": "RADIO 1", "ts": "2026-11-21T10:00:00.123Z", "seq": 9, "ps": "RADIO 1 ",
        "radiotext": "Now playing: the news at ten", "pty": 1, "pty_name": "News", "pi": "C201",
        "tp": True, "ta": False}
@@ -56,7 +61,8 @@ def demo_model() -> ViewModel:
         m.apply("pi2mqtt/lab/temperature", reading(v, "°C", seq=i), float(i))
     m.apply("pi2mqtt/lab/motion", reading(True), 2.0)
     m.apply("pi2mqtt/lab/radio", json.dumps(RADIO).encode(), 3.0)
-    m.apply("pi2mqtt/lab/radio/rds", json.dumps(RDS).encode(), 3.0)
+    m.apply("pi2mqtt/lab/radio_rds", json.dumps(RDS).encode(), 3.0)
+    m.apply("pi2mqtt/lab/radio_presets", json.dumps(PRESETS).encode(), 3.0)
     return m
 
 
@@ -103,7 +109,9 @@ def test_model_radio_panel_fields() -> None:
     assert radio.state["rssi"] == 42 and radio.state["stereo"] is True
     assert radio.rds["ps"] == "RADIO 1 " and radio.rds["pi"] == "C201"
     assert list(radio.rssi_history) == [42.0]
-    assert "radio" not in demo_model().devices["lab"].entities
+    assert [p["name"] for p in radio.presets] == ["RADIO 1", "JAZZ"]
+    ents = demo_model().devices["lab"].entities
+    assert "radio" not in ents and "radio_rds" not in ents and "radio_presets" not in ents
 
 
 def test_model_counts_diagnostics_commands_replies_backfill_without_entities() -> None:
@@ -131,7 +139,8 @@ def test_model_tolerates_garbage_payloads(payload: bytes) -> None:
     m.apply("pi2mqtt/a/weird", payload, 1.0)
     m.apply("pi2mqtt/a/status", payload, 1.0)
     m.apply("pi2mqtt/a/radio", payload, 1.0)
-    m.apply("pi2mqtt/a/radio/rds", payload, 1.0)
+    m.apply("pi2mqtt/a/radio_rds", payload, 1.0)
+    m.apply("pi2mqtt/a/radio_presets", payload, 1.0)
     assert "weird" in m.devices["a"].entities
     for e in m.devices["a"].entities.values():
         assert all(isinstance(v, float) for v in e.history)
@@ -161,7 +170,7 @@ def test_model_ignores_topics_outside_device_shape() -> None:
 @given(
     topics=st.lists(
         st.tuples(
-            st.lists(st.sampled_from(["pi2mqtt", "a", "b", "radio", "rds", "status", "set", "reply",
+            st.lists(st.sampled_from(["pi2mqtt", "a", "b", "radio", "radio_rds", "radio_presets", "event", "status", "set", "reply",
                                       "diagnostics", "", "ünï", "x" * 40]), max_size=5),
             st.one_of(st.binary(max_size=60), st.builds(lambda v: reading(v), st.one_of(
                 st.floats(allow_nan=True), st.integers(), st.text(max_size=80), st.booleans(), st.none()))),
@@ -234,11 +243,12 @@ def test_render_waiting_message_when_empty() -> None:
 
 def test_summary_counts_per_device_and_entity() -> None:
     s = Summary.of(demo_model())
-    assert s.total == 8
+    assert s.total == 9
     assert s.entity_count("lab", "temperature") == 4
-    assert s.entity_count("lab", "radio") == 1 and s.entity_count("nope", "x") == 0
+    assert s.entity_count("lab", "radio") == 1 and s.entity_count("lab", "radio_presets") == 1
+    assert s.entity_count("nope", "x") == 0
     text = s.format()
-    assert "8 messages from 1 device(s)" in text and "temperature" in text
+    assert "9 messages from 1 device(s)" in text and "temperature" in text
 
 
 def test_broker_url_parsing() -> None:
@@ -392,3 +402,22 @@ def test_watch_live_view_through_a_pty_quits_on_q() -> None:
     assert re.search(r"pressure\s+1013\.25 hPa", screen)
     assert "98.50 MHz" in screen and "q quits" in screen
     assert "\x1b[?1049h" in text and text.rstrip().endswith("\x1b[?1049l")  # alternate screen left
+
+
+def test_render_selected_device_gets_keys_line_and_everything_fits_80x24() -> None:
+    m = demo_model()
+    for name in ("doorbell", "front_door", "hall_motion", "daylight", "tank_level", "soil_moisture", "battery",
+                 "cpu_temp", "porch_light", "desk_lamp", "pump", "room_temperature", "room_humidity",
+                 "room_pressure"):
+        m.apply(f"pi2mqtt/lab/{name}", reading(1.5), 3.0)
+    m.apply("pi2mqtt/other/status", b"online", 3.0)
+    m.apply("pi2mqtt/other/radio", json.dumps(RADIO).encode(), 3.0)
+    console = Console(record=True, width=80, height=24, file=io.StringIO(), color_system=None)
+    console.print(render(m, 80, 24, now=4.0, selected="lab", note="seek up ✓"))
+    lines = console.export_text().splitlines()
+    assert len(lines) <= 24 and all(cell_len(line) <= 80 for line in lines)
+    text = "\n".join(lines)
+    assert "▶ lab" in text and "● other" in text
+    assert sum("keys" in line for line in lines) == 1 and "seek up ✓" in text
+    assert "presets  1 RADIO 1 98.5  2 JAZZ 101.1" in text
+    assert "room_pressure" in text  # 14-cell names in two columns

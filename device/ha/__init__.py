@@ -180,7 +180,11 @@ class Discovery:
 
     # -- publishing --------------------------------------------------------------------
     def publish(self) -> None:
-        """Send the discovery config(s) now (retained, QoS 1); quietly nothing when offline."""
+        """Send the discovery config(s) now (retained, QoS 1); quietly nothing when offline.
+
+        The messages are built under the lock and handed to paho outside it: paho's thread
+        calls `_on_ha_status`, which takes the lock, so paho is never called with it held.
+        """
         with self._lock:
             desc = self._desc
             send: list[tuple[str, bytes]] = [(t, b"") for t in self._cleared]
@@ -190,10 +194,11 @@ class Discovery:
             else:
                 doc = discovery.device_config(desc, removed)
                 send.append((discovery.device_topic(self._prefix, desc.device_id), discovery.dumps(doc)))
-            ok = True
-            for topic, payload in send:
-                ok = self._client.publish_now(topic, payload, qos=1, retain=True) and ok
-            if ok:
+        ok = True
+        for topic, payload in send:
+            ok = self._client.publish_now(topic, payload, qos=1, retain=True) and ok
+        if ok:
+            with self._lock:
                 self.published += 1
                 self._save(self._current())
         log.debug("discovery %s (%d messages)", "published" if ok else "deferred until connected", len(send))

@@ -35,7 +35,6 @@ from typing import Any
 from device.components.base import EntityInfo
 
 MANUFACTURER = "pi2mqtt"
-ORIGIN_URL = "https://github.com/pi2mqtt/pi2mqtt"
 STATUS_ONLINE = "online"
 STATUS_OFFLINE = "offline"
 
@@ -133,7 +132,8 @@ def device_block(desc: DeviceDescription) -> dict[str, Any]:
 
 
 def origin_block(desc: DeviceDescription) -> dict[str, Any]:
-    return {"name": "pi2mqtt", "sw": desc.sw_version, "url": ORIGIN_URL}
+    # No "url": the project publishes no home page yet, and HA makes it optional.
+    return {"name": "pi2mqtt", "sw": desc.sw_version}
 
 
 def availability(desc: DeviceDescription) -> list[dict[str, str]]:

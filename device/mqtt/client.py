@@ -57,6 +57,7 @@ from paho.mqtt.properties import Properties
 
 from device.config.model import MqttSection
 from device.errors import TlsError
+from device.mqtt.failures import explain_connect_error, explain_early_close
 from device.mqtt.topics import Topics
 from device.outbox import Outbox, Queued
 
@@ -65,7 +66,7 @@ log = logging.getLogger("pi2mqtt.mqtt")
 EARLY_ACK_TTL = 5.0  # seconds an unclaimed PUBACK is remembered
 SESSION_EXPIRY = 86400  # MQTT 5 session expiry (s) when mqtt.clean_session = false
 RECONNECT_MIN = 1.0
-RECONNECT_MAX = 30.0
+RECONNECT_MAX = 15.0
 
 CommandHandler = Callable[[str, bytes, Any], None]
 StateHandler = Callable[[str], None]
@@ -276,21 +277,8 @@ class MqttClient:
         try:
             self._client.connect(self.host, self.port, **kwargs)
             return True
-        except ssl.SSLCertVerificationError as e:
-            hint = ""
-            msg = str(e.verify_message or e)
-            if "mismatch" in msg or "hostname" in msg.lower():
-                hint = " (the certificate is for another host name: use the name it was issued for in mqtt.url)"
-            elif "issuer" in msg or "self-signed" in msg or "self signed" in msg:
-                hint = " (is mqtt.tls.ca_file the CA that signed the broker's certificate?)"
-            self._fail(f"TLS: the certificate of {where} is not trusted: {msg}{hint}; not connecting", "error")
-        except ssl.SSLError as e:
-            hint = ""
-            if self.cfg.tls.cert_file is None and "handshake" in str(e):
-                hint = " (does the broker require a client certificate? set mqtt.tls.cert_file and key_file)"
-            self._fail(f"TLS handshake with {where} failed: {e.reason or e}{hint}", "error")
-        except OSError as e:
-            self._fail(f"broker {where} unreachable: {e.strerror or e}", "reconnecting")
+        except OSError as e:  # ssl.SSLError is an OSError
+            self._fail(*explain_connect_error(e, where, tls=self.tls, client_cert=self.cfg.tls.cert_file is not None))
         return False
 
     def _fail(self, message: str, state: str) -> None:
@@ -365,24 +353,32 @@ class MqttClient:
                 if not batch:
                     self.outbox.wait(0.5)
                     continue
+                # A backlog reading followed by a newer one of its entity in this batch is
+                # history too, even before the first new reading has been taken.
+                last: dict[str, int] = {}
                 for q in batch:
-                    self._send(q, boundary)
+                    if q.msg.entity is not None:
+                        last[q.msg.entity] = q.id
+                for q in batch:
+                    newer = q.msg.entity is not None and last[q.msg.entity] != q.id
+                    self._send(q, boundary, newer)
             except Exception:
                 log.exception("sender error (continuing)")
                 time.sleep(0.1)
 
-    def _topic_for(self, q: Queued, boundary: int) -> str:
+    def _topic_for(self, q: Queued, boundary: int, newer_in_batch: bool = False) -> str:
         m = q.msg
         # A reading queued before this connection came up, with a newer one of the same
         # entity already taken, is history: it goes to …/backfill so the live topic is
         # never set back to an old value.
-        if m.entity is not None and q.id <= boundary and m.ts < self.latest_ts.get(m.entity, 0.0):
+        if m.entity is not None and q.id <= boundary and (
+                newer_in_batch or m.ts < self.latest_ts.get(m.entity, 0.0)):
             self.backfilled += 1
             return m.topic + "/backfill"
         return m.topic
 
-    def _send(self, q: Queued, boundary: int = 0) -> None:
-        topic = self._topic_for(q, boundary)
+    def _send(self, q: Queued, boundary: int = 0, newer_in_batch: bool = False) -> None:
+        topic = self._topic_for(q, boundary, newer_in_batch)
         retain = q.msg.retain and not topic.endswith("/backfill")
         # Never call paho while holding self._lock: paho calls on_publish with its own
         # message mutex held, and on_publish takes self._lock (lock-order deadlock).
@@ -444,16 +440,8 @@ class MqttClient:
             log.warning("disconnected from broker (%s); reconnecting", rc)
             self._set_state("reconnecting")
         elif not self._got_connack:
-            if self.tls and self.cfg.tls.cert_file is None:
-                self._fail(f"the broker {self.host}:{self.port} closed the TLS connection before accepting "
-                           f"us ({rc}): it probably requires a client certificate "
-                           "(set mqtt.tls.cert_file and key_file)", "error")
-            elif not self.tls:
-                self._fail(f"the broker {self.host}:{self.port} closed the connection before accepting us "
-                           f"({rc}); is it a TLS port (use mqtts://)?", "error")
-            else:
-                self._fail(f"the broker {self.host}:{self.port} closed the connection before accepting us ({rc})",
-                           "error")
+            self._fail(explain_early_close(rc, f"{self.host}:{self.port}", tls=self.tls,
+                                           client_cert=self.cfg.tls.cert_file is not None), "error")
 
     @_guard
     def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, rc: Any, props: Any = None) -> None:

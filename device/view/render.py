@@ -4,13 +4,16 @@ Every line is built cell by cell (`rich.cells.set_cell_size`), so nothing wraps
 and the output never exceeds `width` columns or `height` lines: 80x24 over SSH
 is the design size. Layout, top to bottom, per device:
 
-    ● sensor-pi  online   412 msgs  18 entities  diag 3
-      FM  98.50 MHz  RSSI 42 dBµV ▃▄▆  stereo  vol 8  preset 2
-      RDS PS RADIO 1   PI C201  PTY Pop  RT Now playing: …
+    ▶ sensor-pi  online   412 msgs  18 entities  diag 3
+      FM  98.50 MHz  RADIO 1  RSSI 42 dBµV ▃▄▆  stereo  vol 8
+      RDS RADIO 1   PI C201  PTY Pop  RT Now playing: …
+      presets 1 RADIO 1 98.5  2 JAZZ 101.1  …
+      keys  > seek up ✓  ←→ step ↑↓ seek 1-9 preset +- vol m mute …
       entity            value       age  history
       cpu_temp         48.2 °C     0.4s  ▃▄▄▅▆▆▇█
 
-and a one-line footer with message counts. When the entities do not fit in one
+and a one-line footer with message counts. The keys line appears under the radio
+of the selected device only (the one the keys act on; ▶ marks it). When the entities do not fit in one
 column they are laid out in two; when they still do not fit, each device keeps
 a share of the rows and the last row says how many were left out.
 """
@@ -23,6 +26,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.console import Group
 from rich.text import Text
 
+from device.view.keys import KEY_HELP
 from device.view.model import (
     DeviceState,
     EntityState,
@@ -40,15 +44,19 @@ STALE_AFTER = 60.0
 
 
 def render(model: ViewModel, width: int = 80, height: int = 24, *,
-           now: float | None = None, source: str = "") -> Group:
-    """Everything the model knows, in at most `width` x `height` cells."""
+           now: float | None = None, source: str = "", selected: str | None = None,
+           note: str = "") -> Group:
+    """Everything the model knows, in at most `width` x `height` cells.
+
+    `selected` is the device the keys act on; `note` says what the last key sent.
+    """
     width = max(20, width)
     height = max(2, height)
     if now is None:
         now = max((d.last_seen for d in model.devices.values()), default=0.0)
     budget = height - 1
     devices = list(model.devices.values())
-    fixed = [_fixed_lines(d) for d in devices]
+    fixed = [_fixed_lines(d, d.id == selected) for d in devices]
     while devices and sum(fixed) + len(devices) > budget:
         devices.pop()
         fixed.pop()
@@ -62,9 +70,11 @@ def render(model: ViewModel, width: int = 80, height: int = 24, *,
     if not model.devices:
         lines.append(_line([(f"waiting for pi2mqtt devices under {model.prefix}/# …", "dim")], width))
     for dev, nrows in zip(devices, rows, strict=True):
-        lines.append(_device_header(dev, width))
+        lines.append(_device_header(dev, width, dev.id == selected and len(model.devices) > 1))
         if dev.radio is not None:
             lines.extend(_radio_lines(dev.radio, width))
+            if dev.id == selected:
+                lines.append(_keys_line(dev.radio, note, width))
         if dev.entities:
             lines.extend(_entity_block(dev, nrows, cols, width, now))
     lines = lines[:budget]
@@ -74,8 +84,11 @@ def render(model: ViewModel, width: int = 80, height: int = 24, *,
 
 # ---- layout helpers -----------------------------------------------------------
 
-def _fixed_lines(dev: DeviceState) -> int:
-    return 1 + (2 if dev.radio is not None else 0) + (1 if dev.entities else 0)
+def _fixed_lines(dev: DeviceState, selected: bool = False) -> int:
+    radio = 0
+    if dev.radio is not None:
+        radio = 2 + (1 if dev.radio.presets else 0) + (1 if selected else 0)
+    return 1 + radio + (1 if dev.entities else 0)
 
 
 def _share_rows(needs: list[int], avail: int) -> list[int]:
@@ -125,36 +138,48 @@ def _line(parts: list[tuple[str, str]], width: int) -> Text:
 
 # ---- the pieces ---------------------------------------------------------------
 
-def _device_header(dev: DeviceState, width: int) -> Text:
+def _device_header(dev: DeviceState, width: int, selected: bool = False) -> Text:
     status = dev.status or "unknown"
     style = {"online": "bold green", "offline": "bold red"}.get(status, "yellow")
+    mark = "▶ " if selected else "● "
     extras = f"  {dev.messages} msgs  {len(dev.entities)} entities"
     if dev.diagnostics:
         extras += f"  diag {dev.diagnostics}"
     if dev.replies:
         extras += f"  replies {dev.replies}"
-    return _line([("● ", style), (dev.id, "bold"), ("  " + status, style), (extras, "dim")], width)
+    return _line([(mark, style), (dev.id, "bold"), ("  " + status, style), (extras, "dim")], width)
 
 
 def _radio_lines(radio: RadioState, width: int) -> list[Text]:
     s, r = radio.state, radio.rds
     freq = radio.frequency
-    parts: list[tuple[str, str]] = [("  FM ", "bold magenta"),
-                                    (f"{freq:.2f} MHz" if freq is not None else "—", "bold")]
+    if s.get("power") is False:
+        tuned = "off"
+    elif s.get("link") == "down":
+        tuned = "link down"
+    else:
+        tuned = f"{freq:.2f} MHz" if freq is not None else "—"
+    parts: list[tuple[str, str]] = [("  FM ", "bold magenta"), (tuned, "bold")]
+    preset = s.get("preset")
+    if preset:
+        parts.append((f"  {format_value(preset)}", "bold cyan"))
     rssi = s.get("rssi")
     if rssi is not None:
         parts.append((f"  RSSI {format_value(rssi)} dBµV ", ""))
         parts.append((sparkline(radio.rssi_history, 8), "magenta"))
-    for key, label in (("snr", "SNR"), ("volume", "vol"), ("preset", "preset"), ("band", "")):
-        if s.get(key) is not None:
-            parts.append((f"  {label + ' ' if label else ''}{format_value(s[key])}", ""))
     if s.get("stereo") is not None:
         parts.append(("  stereo" if s.get("stereo") else "  mono", ""))
+    if s.get("volume") is not None:
+        parts.append((f"  vol {format_value(s['volume'])}", ""))
     if s.get("mute"):
         parts.append(("  muted", "yellow"))
     busy = s.get("busy")
     if busy:
         parts.append((f"  [{format_value(busy)}]", "cyan"))
+    if s.get("snr") is not None:
+        parts.append((f"  SNR {format_value(s['snr'])}", ""))
+    if s.get("band"):
+        parts.append((f"  {format_value(s['band'])}", "dim"))
     rds: list[tuple[str, str]] = [("  RDS ", "bold magenta")]
     ps = r.get("ps")
     rds.append((f"{ps if ps else '—':<8}", "bold"))
@@ -167,11 +192,30 @@ def _radio_lines(radio: RadioState, width: int) -> list[Text]:
     flags = " ".join(name for name in ("tp", "ta") if r.get(name) is True)
     if flags:
         rds.append((f"  {flags.upper()}", "yellow"))
-    rt = r.get("radiotext", r.get("rt"))
+    rt = r.get("radiotext")
     if rt:
         rds.append(("  RT ", "dim"))
         rds.append((" ".join(str(rt).split()), "italic"))
-    return [_line(parts, width), _line(rds, width)]
+    out = [_line(parts, width), _line(rds, width)]
+    if radio.presets:
+        pre: list[tuple[str, str]] = [("  presets", "bold magenta")]
+        for p in radio.presets:
+            mhz = p.get("mhz")
+            text = f"  {format_value(p.get('slot'))} {format_value(p.get('name'))}"
+            if isinstance(mhz, int | float) and not isinstance(mhz, bool):
+                text += f" {mhz:g}"
+            current = freq is not None and mhz == freq
+            pre.append((text, "bold cyan" if current else ""))
+        out.append(_line(pre, width))
+    return out
+
+
+def _keys_line(radio: RadioState, note: str, width: int) -> Text:
+    parts: list[tuple[str, str]] = [("  keys ", "bold magenta")]
+    if note:
+        parts.append((f" > {note}  ", "red" if "✗" in note else "bold"))
+    parts.append((KEY_HELP, "dim"))
+    return _line(parts, width)
 
 
 def _entity_block(dev: DeviceState, nrows: int, cols: int, width: int, now: float) -> list[Text]:
@@ -180,9 +224,11 @@ def _entity_block(dev: DeviceState, nrows: int, cols: int, width: int, now: floa
     shown = ents if len(ents) <= capacity else ents[:max(0, capacity - 1)]
     more = len(ents) - len(shown)
     col_w = width if cols == 1 else (width - 1) // 2
-    name_w = 12 if cols == 2 else min(24, max(8, *(cell_len(e.name) for e in ents)))
+    longest = max(8, *(cell_len(e.name) for e in ents))
     value_w = 11 if cols == 2 else 16
     age_w = 5 if cols == 2 else 6
+    # Two columns: names get what is left after a 4-cell sparkline (14 cells at 80 columns).
+    name_w = min(16, longest, max(8, col_w - value_w - age_w - 9)) if cols == 2 else min(24, longest)
     spark_w = max(0, min(32, col_w - name_w - value_w - age_w - 5))
     widths = (name_w, value_w, age_w, spark_w)
 

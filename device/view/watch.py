@@ -3,7 +3,10 @@
 The paho adapter (`Feed`) only moves messages from paho's network thread into a
 queue, inside a guarded callback; the calling thread owns the `ViewModel`, so
 nothing is shared but the queue. On a terminal, a rich `Live` view (alternate
-screen) is redrawn about four times a second from `render()`. Otherwise, or with
+screen) is redrawn about four times a second from `render()`, and keys drive
+the radio of the selected device (Tab chooses; `device.view.keys` has the map):
+each key publishes one JSON command on `<prefix>/<id>/<radio>/set` with an `id`
+of its own, and the keys line shows the matching reply. Otherwise, or with
 `plain=True`, each reading becomes one line `HH:MM:SS device entity value unit`
 (local time of receipt), flushed at once so pipes see it immediately.
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import io
+import json
 import logging
 import os
 import queue
@@ -39,6 +43,7 @@ from rich.console import Console
 from rich.live import Live
 
 from device.errors import BrokerError, TlsError
+from device.view.keys import describe_command, parse_keys, radio_command, status_note
 from device.view.model import ViewModel
 from device.view.render import plain_line, render
 
@@ -118,6 +123,13 @@ class Feed:
         if self._refused is not None:
             self.close()
             raise BrokerError(f"the broker at {self.url} refused the connection: {self._refused}")
+
+    def publish(self, topic: str, payload: str) -> bool:
+        """Send a command (QoS 1, not retained); False when not connected."""
+        if not self.connected:
+            return False
+        self._client.publish(topic, payload, qos=1)
+        return True
 
     def close(self) -> None:
         """Disconnect and stop paho's thread."""
@@ -317,28 +329,87 @@ class KeyReader:
 QUIT_KEYS = frozenset("qQ")
 
 
+class Controls:
+    """Which device the keys act on, and what the last key sent (state of the live loop)."""
+
+    def __init__(self, model: ViewModel, feed: Feed) -> None:
+        self.model = model
+        self.feed = feed
+        self.selected: str | None = None
+        self.sent = ""
+        self.sent_id = ""
+        self._count = 0
+
+    def choose_default(self) -> None:
+        """Keep a valid selection: the first device with a radio, else the first device."""
+        devs = self.model.devices
+        if self.selected in devs:
+            return
+        with_radio = [d.id for d in devs.values() if d.radio is not None]
+        self.selected = with_radio[0] if with_radio else next(iter(devs), None)
+
+    def handle(self, key: str) -> bool:
+        """Act on one key; True when it asks to quit."""
+        if key in QUIT_KEYS:
+            return True
+        self.choose_default()
+        ids = list(self.model.devices)
+        if key in ("tab", "backtab") and ids:
+            i = ids.index(self.selected) if self.selected in ids else 0
+            self.selected = ids[(i + (1 if key == "tab" else -1)) % len(ids)]
+            self.sent = self.sent_id = ""
+            return False
+        dev = self.model.devices.get(self.selected or "")
+        if dev is None or dev.radio is None:
+            return False
+        cmd = radio_command(key, dev.radio)
+        if cmd is None:
+            return False
+        self._count += 1
+        self.sent_id = f"watch-{os.getpid()}-{self._count}"
+        self.sent = describe_command(cmd)
+        topic = f"{self.model.prefix}/{dev.id}/{dev.radio.name}/set"
+        if not self.feed.publish(topic, json.dumps({**cmd, "id": self.sent_id})):
+            self.sent += " (not connected)"
+        return False
+
+    def note(self) -> str:
+        dev = self.model.devices.get(self.selected or "")
+        if not self.sent or dev is None or dev.radio is None:
+            return self.sent
+        return status_note(self.sent, self.sent_id, dev.radio.last_reply)
+
+
 def _live_loop(feed: Feed, model: ViewModel, out: TextIO, stop: threading.Event,
                deadline: float | None) -> None:
     console = Console(file=out)
     period = 1.0 / REFRESH_PER_SECOND
+    controls = Controls(model, feed)
 
     def frame() -> Any:
         state = "" if feed.connected else "  (reconnecting)"
+        controls.choose_default()
         return render(model, console.width, console.height, now=time.time(),
-                      source=feed.url + state)
+                      source=feed.url + state, selected=controls.selected, note=controls.note())
 
     with KeyReader() as keyboard, Live(frame(), console=console, screen=True, auto_refresh=False,
                                        redirect_stdout=False, redirect_stderr=False) as live:
         next_draw = time.monotonic() + period
         while not stop.is_set():
-            if QUIT_KEYS.intersection(keyboard.keys()):
+            keys = parse_keys(keyboard.keys())
+            if any(controls.handle(k) for k in keys):
                 break
+            if keys:
+                next_draw = time.monotonic()  # show the key's effect at once
             wait = _remaining(deadline, next_draw - time.monotonic())
             if deadline is not None and time.monotonic() >= deadline:
                 break
             try:
-                topic, payload, at, retained = feed.messages.get(timeout=max(0.0, wait))
+                topic, payload, at, retained = feed.messages.get(timeout=max(0.0, min(wait, 0.05)))
                 model.apply(topic, payload, at, retained)
+                for _ in range(500):  # drain a burst, then look at the keys again
+                    topic, payload, at, retained = feed.messages.get_nowait()
+                    model.apply(topic, payload, at, retained)
             except queue.Empty:
                 pass
             if time.monotonic() >= next_draw:

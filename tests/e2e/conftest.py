@@ -25,7 +25,7 @@ class DaemonProcess:
         self.log_path = state.parent / f"{state.name}.log"
         env = dict(os.environ, STATE_DIRECTORY=str(state), PYTHONUNBUFFERED="1", HWSIM_SEED="7")
         env.pop("HWSIM_AUTO", None)
-        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in wait()
+        self._log = open(self.log_path, "wb")  # closed in wait() and stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "device", "run", "--sim", "--config", str(config),
              "--broker", broker.url, *extra],

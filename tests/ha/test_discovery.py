@@ -11,7 +11,7 @@ from tests.ha.rules import check_component
 AVTY = [{"topic": "pi2mqtt/lab/status", "payload_available": "online", "payload_not_available": "offline"}]
 DEV = {"identifiers": ["pi2mqtt_lab"], "name": "Lab", "manufacturer": "pi2mqtt",
        "model": "pi2mqtt daemon", "sw_version": "0.1.0"}
-ORIGIN = {"name": "pi2mqtt", "sw": "0.1.0", "url": d.ORIGIN_URL}
+ORIGIN = {"name": "pi2mqtt", "sw": "0.1.0"}
 
 
 def desc(*specs: EntitySpec, radio: RadioSpec | None = None) -> DeviceDescription:
