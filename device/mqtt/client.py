@@ -66,7 +66,7 @@ log = logging.getLogger("pi2mqtt.mqtt")
 EARLY_ACK_TTL = 5.0  # seconds an unclaimed PUBACK is remembered
 SESSION_EXPIRY = 86400  # MQTT 5 session expiry (s) when mqtt.clean_session = false
 RECONNECT_MIN = 1.0
-RECONNECT_MAX = 15.0
+RECONNECT_MAX = 10.0
 
 CommandHandler = Callable[[str, bytes, Any], None]
 StateHandler = Callable[[str], None]

@@ -27,8 +27,8 @@ def client() -> MqttClient:
 
 def test_connection_backoff_doubles_with_jitter_up_to_the_cap() -> None:
     c = client()
-    c.reconnect_min, c.reconnect_max = 1.0, 15.0
-    for attempt, ceiling in [(0, 1), (1, 2), (2, 4), (3, 8), (4, 15), (10, 15), (500, 15)]:
+    assert (c.reconnect_min, c.reconnect_max) == (1.0, 10.0)  # the defaults
+    for attempt, ceiling in [(0, 1), (1, 2), (2, 4), (3, 8), (4, 10), (10, 10), (500, 10)]:
         waits = [c.backoff(attempt) for _ in range(200)]
         assert all(ceiling / 2 <= w <= ceiling for w in waits), (attempt, min(waits), max(waits))
         assert len(set(waits)) > 100  # jittered: two devices do not retry in lockstep

@@ -22,9 +22,10 @@ class FakeTunerLink:
         self.khz = 87500
         self.powered = False
         self.fail: dict[str, CommandError] = {}
+        self.rssi_override: int | None = None
 
     def status(self) -> dict[str, Any]:
-        rssi = STATIONS.get(self.khz, 8)
+        rssi = STATIONS.get(self.khz, 8) if self.rssi_override is None else self.rssi_override
         return {"powered": self.powered, "khz": self.khz, "rssi": rssi, "snr": None, "stereo": rssi >= 30,
                 "station": rssi >= 25, "busy": None}
 

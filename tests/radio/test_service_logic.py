@@ -165,3 +165,41 @@ def test_service_rds_error_free_groups_on_a_strong_signal_show_ps_at_once(
         ctx.link_event("rds", {"a": g[0], "b": g[1], "c": g[2], "d": g[3], "e": [0, 0, 0, 0]})
     value, doc = ctx.states("radio_rds")[-1]
     assert value == "ALPHA FM" and doc["pi"] == "D311"
+
+
+def test_service_status_poll_reports_signal_lost_and_regained(
+        radio: tuple[RadioService, FakeTunerLink, FakeContext]) -> None:
+    svc, link, ctx = radio
+    link.rssi_override = 12
+    svc._poll()  # what the worker does every status_interval while idle
+    assert ctx.events[-1]["event"] == "signal_lost" and ctx.states()[-1][1]["station"] is False
+    svc._poll()
+    assert [e["event"] for e in ctx.events].count("signal_lost") == 1
+    link.rssi_override = 50
+    svc._poll()
+    assert ctx.events[-1] == {**ctx.events[-1], "event": "signal_regained", "rssi": 50}
+    assert ctx.states()[-1][1]["rssi"] == 50
+
+
+def test_service_power_off_refuses_tuning_and_power_on_restores(
+        radio: tuple[RadioService, FakeTunerLink, FakeContext]) -> None:
+    svc, link, _ = radio
+    off = cmd(svc, {"cmd": "power", "on": False})
+    assert off["state"]["value"] is None and off["state"]["power"] is False and link.powered is False
+    refused = cmd(svc, {"cmd": "tune", "mhz": 91.7})
+    assert refused["code"] == "POWERED_OFF"
+    assert cmd(svc, {"cmd": "volume", "value": 5})["state"]["volume"] == 5  # settings still apply
+    on = cmd(svc, {"cmd": "power", "on": "on"})
+    assert on["state"]["value"] == 88.4 and on["state"]["power"] is True and link.powered is True
+
+
+def test_service_band_change_retunes_onto_the_new_raster(
+        radio: tuple[RadioService, FakeTunerLink, FakeContext]) -> None:
+    svc, link, _ = radio
+    reply = cmd(svc, {"cmd": "band", "region": "us"})
+    state = reply["state"]
+    assert state["band"] == "us" and state["step_khz"] == 200 and state["max_mhz"] == 107.9
+    assert state["value"] == 88.3 and state["deemphasis_us"] == 75
+    assert ("tuner.config", {"band": 0, "spacing": 0, "deemph": 75}) in link.calls  # RDA: 100 kHz chip raster
+    assert cmd(svc, {"cmd": "tune", "mhz": 88.4})["code"] == "MISALIGNED"
+    assert svc.band_limits() == (87.5, 107.9, 0.2)
