@@ -11,27 +11,22 @@ from __future__ import annotations
 import re
 import socket
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from device.config.base import BcmPin, Section
 from device.config.durations import Duration
+from device.config.radio import RadioConfig
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-BcmPin = Annotated[int, Field(ge=0, le=27, description="BCM GPIO number")]
 
 
 def default_device_id() -> str:
     """The hostname, lower-cased, with anything but [a-z0-9_-] replaced by `_`."""
     host = socket.gethostname().split(".")[0].lower() or "pi2mqtt"
     return re.sub(r"[^a-z0-9_-]", "_", host)
-
-
-class Section(BaseModel):
-    """Base of every config model: unknown keys are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 # -- top-level sections ----------------------------------------------------------
@@ -285,8 +280,6 @@ DEVICE_KINDS: dict[str, type[Entity]] = {
 }
 
 
-# The radio owns its section's model; imported here, after `Section` exists.
-from device.radio.config import RadioConfig  # noqa: E402
 
 
 class Config(Section):
@@ -350,6 +343,11 @@ class Config(Section):
             needs_link.append("the radio")
         if needs_link and self.coprocessor is None:
             problems.append(f"{', '.join(needs_link)} need a [coprocessor] section (the serial link)")
+        if self.radio is not None:
+            for key, rp in self.radio.control_pins().items():
+                if rp in pins:
+                    problems.append(f"GPIO{rp} is wired to both {pins[rp]} and radio.{key}")
+                pins[rp] = f"radio.{key}"
         if self.status_led is not None and self.status_led.pin in pins:
             problems.append(f"GPIO{self.status_led.pin} is wired to both {pins[self.status_led.pin]} and the status LED")
         if problems:

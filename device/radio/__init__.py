@@ -1,4 +1,4 @@
-"""The daemon's FM radio logic, all pure (no I/O, no threads, no clocks).
+"""The daemon's FM radio: pure logic (bands, validation, RDS) and the radio service.
 
 * ``band`` — chip band and spacing tables, regions, ``BandPlan`` (raster and
   channel <-> frequency in each chip's own encoding); frequencies are integer kHz.
