@@ -10,5 +10,10 @@
 * ``clock``, ``pty``, ``charset`` — 4A clock time, programme-type names, the RDS
   character table.
 
+The service (threads, the co-processor link, MQTT through the daemon):
+
+* ``service`` — ``RadioService``: the daemon's `[radio]`; ``core`` and ``handlers``
+  hold its state machine and command handlers; ``config`` re-exports ``RadioConfig``.
+
 See docs/radio.md.
 """
