@@ -22,9 +22,9 @@ pending again in the next run (durable outbox).
 Backfill: at each connect the sender notes the outbox's newest id (`boundary`).
 Each round it first takes readings put *after* that (live lane, `take_after`),
 then the oldest backlog (ids <= boundary) with the room left. Live-lane readings
-go to their entity topic; a backlog reading goes to `…/backfill` when a newer
-reading of its entity has been taken, else (it is the newest) to the entity
-topic. So the live topic is current within one round while a backlog drains in
+go to their entity topic; a backlog reading goes to the entity topic only when it
+is the newest reading of its entity taken by this process (none newer taken, none
+after it in the round), else to `…/backfill`. So the live topic is current within one round while a backlog drains in
 order on `…/backfill`; every topic stays in order (one connection, one sender).
 
 Denied publishes: with MQTT 5 a PUBACK with a failure reason code (0x87 Not
@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import random
 import socket
 import ssl
@@ -368,11 +369,12 @@ class MqttClient:
 
     def _topic_for(self, q: Queued, boundary: int, newer_in_batch: bool = False) -> str:
         m = q.msg
-        # A reading queued before this connection came up, with a newer one of the same
-        # entity already taken, is history: it goes to …/backfill so the live topic is
-        # never set back to an old value.
+        # A reading queued before this connection came up is history (…/backfill) unless
+        # it is the newest reading of its entity taken since this process started: the
+        # live topic is never set back to an old value. Readings left by a previous run
+        # always go to …/backfill (this run takes a fresh one).
         if m.entity is not None and q.id <= boundary and (
-                newer_in_batch or m.ts < self.latest_ts.get(m.entity, 0.0)):
+                newer_in_batch or m.ts < self.latest_ts.get(m.entity, math.inf)):
             self.backfilled += 1
             return m.topic + "/backfill"
         return m.topic
