@@ -112,8 +112,17 @@ def pct(values: list[float], q: float) -> float:
     return s[k]
 
 
+def compile_bytecode() -> None:
+    """Byte-compile the project, as an installed daemon has it (pip compiles on install)."""
+    import compileall
+
+    for d in ("device", "hwsim", "firmware"):
+        compileall.compile_dir(str(ROOT / d), quiet=1)
+
+
 def spawn_daemon(config: Path, broker_url: str, state: Path, *extra: str) -> subprocess.Popen[bytes]:
     env = dict(os.environ, STATE_DIRECTORY=str(state), PYTHONUNBUFFERED="1")
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return subprocess.Popen([*PI2MQTT, "run", "--sim", "--config", str(config), "--broker", broker_url,
                              "--log-level", "warning", *extra],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -137,6 +146,7 @@ __all__ = [
     "ROOT",
     "Recorder",
     "broker",
+    "compile_bytecode",
     "cpu_seconds",
     "machine",
     "pct",

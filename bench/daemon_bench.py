@@ -26,6 +26,7 @@ from benchlib import (
     ROOT,
     Recorder,
     broker,
+    compile_bytecode,
     cpu_seconds,
     machine,
     pct,
@@ -144,6 +145,7 @@ def main() -> None:
     ap.add_argument("--presses", type=int, default=200)
     args = ap.parse_args()
     print(f"machine: {machine()}")
+    compile_bytecode()
     with tempdir() as tmp:
         work = Path(tmp)
         b = broker(work)

@@ -71,6 +71,12 @@ def start_daemon(cfg: Config, state_dir: Path) -> Any:
         outbox.close()
         raise
     daemon.start()
+    # Once the first readings are out, give back what start-up used and no longer needs.
+    from device.memory import release_startup_memory
+
+    trim = threading.Timer(2.0, release_startup_memory)
+    trim.daemon = True
+    trim.start()
     return daemon
 
 
@@ -203,6 +209,9 @@ class Supervisor:
 
 
 def run(args: argparse.Namespace) -> int:
+    from device.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()
     from device.state import resolve_state_dir
 
     path = args.config or default_config_path()
