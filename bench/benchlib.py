@@ -120,10 +120,10 @@ def compile_bytecode() -> None:
         compileall.compile_dir(str(ROOT / d), quiet=1)
 
 
-def spawn_daemon(config: Path, broker_url: str, state: Path, *extra: str) -> subprocess.Popen[bytes]:
+def spawn_daemon(config: Path, broker_url: str, state: Path, *extra: str, sim: bool = True) -> subprocess.Popen[bytes]:
     env = dict(os.environ, STATE_DIRECTORY=str(state), PYTHONUNBUFFERED="1")
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return subprocess.Popen([*PI2MQTT, "run", "--sim", "--config", str(config), "--broker", broker_url,
+    return subprocess.Popen([*PI2MQTT, "run", *(["--sim"] if sim else []), "--config", str(config), "--broker", broker_url,
                              "--log-level", "warning", *extra],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

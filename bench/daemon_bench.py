@@ -80,11 +80,23 @@ def bench_latency(port: int, work: Path, presses: int) -> dict[str, float]:
             "n": len(lat), "demo_rss_mb": rss}
 
 
-def bench_load(port: int, work: Path, seconds: float) -> dict[str, float]:
+def without_simulator(work: Path) -> Path:
+    """bench/load.toml on gpiozero's mock pins and a fixed temperature file: no hwsim in the process."""
+    temp = work / "temp"
+    temp.write_text("45000\n")
+    text = LOAD.read_text().replace('pin_factory = "hwsim"', 'pin_factory = "mock"')
+    text = text.replace('interval = "100ms"', f'interval = "100ms"\nsensor_file = "{temp}"')
+    cfg = work / "load-nosim.toml"
+    cfg.write_text(text)
+    return cfg
+
+
+def bench_load(port: int, work: Path, seconds: float, sim: bool = True) -> dict[str, float]:
     url = f"mqtt://127.0.0.1:{port}"
     rec = Recorder(port, "pi2mqtt/load/+")
     bare_rec = Recorder(port, "bare/+")
-    proc = spawn_daemon(LOAD, url, work / "state-load")
+    config = LOAD if sim else without_simulator(work)
+    proc = spawn_daemon(config, url, work / f"state-load-{sim}", sim=sim)
     bare = subprocess.Popen([sys.executable, str(ROOT / "bench" / "bare_paho.py"), "--port", str(port)])
     try:
         time.sleep(3.0)  # start-up and the first retained flood settle
@@ -163,6 +175,11 @@ def main() -> None:
                   f"{load['bare_cpu_us_per_reading']:.0f} µs ({load['bare_per_s']:.0f}/s) → {ratio:.2f}×   "
                   f"[target ≤ 150 µs and ≤ 2×]")
             print(f"peak RSS under load: {load['load_rss_mb']:.1f} MB   [target ≤ 45 MB]")
+            alone = bench_load(b.port, work, args.seconds, sim=False)
+            ratio = alone["cpu_us_per_reading"] / alone["bare_cpu_us_per_reading"]
+            print(f"same load without the simulator in the process (gpiozero mock pins): rate "
+                  f"{alone['achieved_pct']:.2f} %, CPU per reading {alone['cpu_us_per_reading']:.0f} µs vs bare "
+                  f"{alone['bare_cpu_us_per_reading']:.0f} µs → {ratio:.2f}×, peak RSS {alone['load_rss_mb']:.1f} MB")
             st = bench_startup(work)
             print(f"start-up to first publish: median {st['startup_median_ms']:.0f} ms, "
                   f"max {st['startup_max_ms']:.0f} ms   [target ≤ 500 ms]")

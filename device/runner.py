@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import threading
 import time
@@ -115,6 +116,8 @@ class Supervisor:
         self.note: str | None = None
         self._last_status = ""
         self._last_queue_report = 0.0
+        self._last_status_check = 0.0
+        self._notify = bool(os.environ.get("NOTIFY_SOCKET"))
         self._watchdog = sdnotify.watchdog_interval()
         self._last_ping = 0.0
         self._starved = False
@@ -138,7 +141,11 @@ class Supervisor:
         if d is None:
             return
         now = time.monotonic()
-        text = status_line(d, self.note)
+        if not self._notify or now - self._last_status_check < 1.0:
+            text = self._last_status  # not under systemd, or checked less than 1 s ago
+        else:
+            self._last_status_check = now
+            text = status_line(d, self.note)
         # The queue length changes all the time: report it at most every 5 s.
         if text != self._last_status and (text.split("; ")[:2] != self._last_status.split("; ")[:2]
                                           or now - self._last_queue_report >= 5.0):
