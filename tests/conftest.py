@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from gpiozero import Device
+from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from tests.mosquitto import Mosquitto, find_mosquitto
 from tests.mqttwait import Subscriber
@@ -54,3 +56,14 @@ def subscriber(broker: Mosquitto) -> Iterator[Subscriber]:
     sub.connect()
     yield sub
     sub.close()
+
+
+@pytest.fixture
+def mock_factory() -> Iterator[MockFactory]:
+    """A MockFactory with PWM-capable pins, set as default and restored after."""
+    factory = MockFactory(pin_class=MockPWMPin)
+    old = Device.pin_factory
+    Device.pin_factory = factory
+    yield factory
+    Device.pin_factory = old
+    factory.close()

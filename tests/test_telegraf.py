@@ -18,7 +18,7 @@ import re
 import threading
 import time
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -26,8 +26,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
-from gpiozero import Device
-from gpiozero.pins.mock import MockFactory, MockPWMPin
+from gpiozero.pins.mock import MockFactory
 
 from device.config import parse_config
 from device.daemon import Daemon
@@ -186,18 +185,8 @@ class RadioPayloads(Service):
         return b'{"ok": false, "code": "UNSUPPORTED"}'
 
 
-@pytest.fixture
-def pins() -> Iterator[MockFactory]:
-    factory = MockFactory(pin_class=MockPWMPin)
-    old = Device.pin_factory
-    Device.pin_factory = factory
-    yield factory
-    Device.pin_factory = old
-    factory.close()
-
-
 def test_telegraf_rules_turn_daemon_payloads_into_points(
-    mosquitto_factory: Callable[..., Mosquitto], pins: MockFactory, tmp_path: Path,
+    mosquitto_factory: Callable[..., Mosquitto], mock_factory: MockFactory, tmp_path: Path,
 ) -> None:
     # A broker that keeps sessions across its restart, so the capturing subscriber misses
     # nothing published while it reconnects (the backfill is not retained).
@@ -210,14 +199,14 @@ def test_telegraf_rules_turn_daemon_payloads_into_points(
     cfg = parse_config({"device": {"id": "tg"}, "mqtt": {"url": b.url}, "homeassistant": {"enabled": False},
                         "cpu_temperature": [{"name": "cpu", "sensor_file": str(cpu), "interval": "50ms"}],
                         "button": [{"name": "bell", "pin": 17}]})
-    d = Daemon(cfg, pin_factory=pins, state_dir=tmp_path / "state")
+    d = Daemon(cfg, pin_factory=mock_factory, state_dir=tmp_path / "state")
     d.add_service(RadioPayloads())
     d.start()
     try:
         assert d.client.wait_connected(10)
         cap.wait_count(lambda m: m.topic == "pi2mqtt/tg/cpu", 2)
         d.publish_diagnostics()
-        pins.pin(17).drive_low()  # pressed (pull-up): a boolean reading
+        mock_factory.pin(17).drive_low()  # pressed (pull-up): a boolean reading
         cap.wait_topic("pi2mqtt/tg/bell", where=lambda m: m.json()["value"] is True)
         cap.wait_topic("pi2mqtt/tg/diagnostics")
         b.stop()  # an outage: readings queue up, the older ones come back on …/backfill

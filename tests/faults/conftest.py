@@ -3,24 +3,9 @@ on gpiozero's MockFactory or as a `pi2mqtt run --sim` subprocess)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from gpiozero import Device
-from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from tests.certs import Pki, find_openssl, make_pki
-
-
-@pytest.fixture
-def mock_factory() -> Iterator[MockFactory]:
-    """A MockFactory with PWM-capable pins, set as default and restored after."""
-    factory = MockFactory(pin_class=MockPWMPin)
-    old = Device.pin_factory
-    Device.pin_factory = factory
-    yield factory
-    Device.pin_factory = old
-    factory.close()
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gpiozero import Device
-from gpiozero.pins.mock import MockFactory, MockPWMPin
+from gpiozero.pins.mock import MockFactory
 
 from device.config import parse_config
 from device.daemon import Daemon
@@ -16,17 +15,7 @@ from tests.mosquitto import Mosquitto
 
 
 @pytest.fixture
-def mock_pins() -> Iterator[MockFactory]:
-    factory = MockFactory(pin_class=MockPWMPin)
-    old = Device.pin_factory
-    Device.pin_factory = factory
-    yield factory
-    Device.pin_factory = old
-    factory.close()
-
-
-@pytest.fixture
-def daemon_factory(broker: Mosquitto, mock_pins: MockFactory, tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
+def daemon_factory(broker: Mosquitto, mock_factory: MockFactory, tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
     """`daemon_factory(doc, state="state", services=[...])`: a started Daemon; stopped after the test."""
     made: list[Daemon] = []
 
@@ -34,7 +23,7 @@ def daemon_factory(broker: Mosquitto, mock_pins: MockFactory, tmp_path: Path) ->
         doc.setdefault("device", {}).setdefault("id", "hatest")
         doc.setdefault("mqtt", {}).setdefault("url", broker.url)
         (tmp_path / state).mkdir(exist_ok=True)
-        d = Daemon(parse_config(doc), pin_factory=mock_pins, state_dir=tmp_path / state)
+        d = Daemon(parse_config(doc), pin_factory=mock_factory, state_dir=tmp_path / state)
         for s in services or []:
             d.add_service(s)
         d.start()

@@ -7,23 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gpiozero import Device
-from gpiozero.pins.mock import MockFactory, MockPWMPin
+from gpiozero.pins.mock import MockFactory
 
 from device.config import parse_config
 from device.daemon import Daemon
 from tests.mosquitto import Mosquitto
-
-
-@pytest.fixture
-def mock_factory() -> Iterator[MockFactory]:
-    """A MockFactory with PWM-capable pins, set as default and restored after."""
-    factory = MockFactory(pin_class=MockPWMPin)
-    old = Device.pin_factory
-    Device.pin_factory = factory
-    yield factory
-    Device.pin_factory = old
-    factory.close()
 
 
 @pytest.fixture
