@@ -44,6 +44,7 @@ from p2mfw.bme280 import (
 )
 from p2mfw.compat import ticks_add, ticks_diff, ticks_us
 
+from hwsim.chips.rng import XorShift32
 from hwsim.i2c import I2CTarget
 
 try:  # for the type checker only; MicroPython has no collections.abc
@@ -104,29 +105,6 @@ def measure_time_us(osrs_t: int, osrs_p: int, osrs_h: int) -> int:
     if osrs_h:
         t += 2300 * osrs_h + 575
     return t
-
-
-class XorShift32:
-    """A tiny seeded PRNG giving the same stream under CPython and MicroPython."""
-
-    def __init__(self, seed: int = 1) -> None:
-        self.state = (seed & 0xFFFFFFFF) or 0x9E3779B9
-
-    def next(self) -> int:
-        x = self.state
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        self.state = x
-        return x
-
-    def uniform(self) -> float:
-        return self.next() / 4294967296.0
-
-    def gauss(self) -> float:
-        """Approximately standard normal (Irwin-Hall with 4 terms, unit variance)."""
-        s = self.uniform() + self.uniform() + self.uniform() + self.uniform()
-        return (s - 2.0) * 1.7320508075688772
 
 
 def _bisect(f: "Callable[[int], int]", target: float, lo: int, hi: int,

@@ -45,6 +45,8 @@ import time
 
 from p2mfw import compat
 
+from hwsim.chips.rng import XorShift32
+
 NOISE_FLOOR_DBUV = 8
 RECEIVE_WINDOW_KHZ = 30
 STEREO_MIN_DBUV = 30
@@ -236,22 +238,11 @@ def clock_fields(unix_s: int) -> tuple[int, int, int]:
     return 40587 + days, rem // 3600, (rem // 60) % 60
 
 
-class Rng:
-    """xorshift32: small, seeded, identical on CPython and MicroPython."""
+class Rng(XorShift32):
+    """The radio world's random source (a different default seed)."""
 
     def __init__(self, seed: int = 0x2545F491) -> None:
-        self.state = (seed & 0xFFFFFFFF) or 1
-
-    def next(self) -> int:
-        x = self.state
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        self.state = x
-        return x
-
-    def random(self) -> float:
-        return self.next() / 4294967296.0
+        super().__init__(seed, 1)
 
 
 # -- stations ------------------------------------------------------------------
