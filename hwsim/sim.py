@@ -51,6 +51,7 @@ from hwsim.world import (
     OutputRecord,
     Pir,
     RangeTarget,
+    ScheduledCall,
     ThermalModel,
 )
 
@@ -68,24 +69,12 @@ def current() -> Simulation:
         return _current
 
 
-class _Call:
-    __slots__ = ("cancelled", "fn", "when")
-
-    def __init__(self, when: float, fn: Callable[[], None]) -> None:
-        self.when = when
-        self.fn = fn
-        self.cancelled = False
-
-    def cancel(self) -> None:
-        self.cancelled = True
-
-
 class Scheduler:
     """A clock thread running deferred calls in time order (a `hwsim.world.Clock`)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._heap: list[tuple[float, int, _Call]] = []
+        self._heap: list[tuple[float, int, ScheduledCall]] = []
         self._seq = 0
         self._cond = threading.Condition()
         self._stopped = False
@@ -97,15 +86,15 @@ class Scheduler:
     def start(self) -> None:
         self._thread.start()
 
-    def call_at(self, when: float, fn: Callable[[], None]) -> _Call:
-        call = _Call(when, fn)
+    def call_at(self, when: float, fn: Callable[[], None]) -> ScheduledCall:
+        call = ScheduledCall(when, fn)
         with self._cond:
             self._seq += 1
             heapq.heappush(self._heap, (when, self._seq, call))
             self._cond.notify()
         return call
 
-    def call_later(self, delay: float, fn: Callable[[], None]) -> _Call:
+    def call_later(self, delay: float, fn: Callable[[], None]) -> ScheduledCall:
         return self.call_at(self.now() + delay, fn)
 
     def every(self, period: Callable[[], float], fn: Callable[[], None], first: float) -> None:

@@ -79,7 +79,9 @@ class Line(Protocol):
     def set_external(self, level: bool | None, ts: float | None = None) -> None: ...
 
 
-class _Call:
+class ScheduledCall:
+    """A call a clock will make at `when`, unless cancelled."""
+
     __slots__ = ("cancelled", "fn", "when")
 
     def __init__(self, when: float, fn: Callable[[], None]) -> None:
@@ -96,15 +98,15 @@ class ManualClock:
 
     def __init__(self, start: float = 1000.0) -> None:
         self._now = start
-        self._heap: list[tuple[float, int, _Call]] = []
+        self._heap: list[tuple[float, int, ScheduledCall]] = []
         self._seq = 0
         self._lock = threading.Lock()
 
     def now(self) -> float:
         return self._now
 
-    def call_at(self, when: float, fn: Callable[[], None]) -> _Call:
-        call = _Call(when, fn)
+    def call_at(self, when: float, fn: Callable[[], None]) -> ScheduledCall:
+        call = ScheduledCall(when, fn)
         with self._lock:
             self._seq += 1
             heapq.heappush(self._heap, (when, self._seq, call))
