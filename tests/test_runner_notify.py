@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.procs import DaemonProcess, NotifySocket, Tally, write_config
 from tests.mosquitto import Mosquitto, free_port
 from tests.mqttwait import Subscriber
+from tests.procs import DaemonProcess, NotifySocket, Tally, write_config
 
 
 @pytest.fixture

@@ -2,57 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.mosquitto import Mosquitto
+from tests.procs import DaemonProcess
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class DaemonProcess:
-    """One `pi2mqtt run --sim` process with its own state directory."""
-
-    def __init__(self, config: Path, broker: Mosquitto, state: Path, *extra: str) -> None:
-        self.config = config
-        self.state = state
-        self.log_path = state.parent / f"{state.name}.log"
-        env = dict(os.environ, STATE_DIRECTORY=str(state), PYTHONUNBUFFERED="1", HWSIM_SEED="7")
-        env.pop("HWSIM_AUTO", None)
-        self._log = open(self.log_path, "wb")  # closed in wait() and stop()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "device", "run", "--sim", "--config", str(config),
-             "--broker", broker.url, *extra],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-        )
-
-    def signal(self, sig: int) -> None:
-        self.proc.send_signal(sig)
-
-    def wait(self, timeout: float = 10.0) -> int:
-        try:
-            return self.proc.wait(timeout)
-        finally:
-            self._log.close()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self._log.close()
 
 
 @pytest.fixture
@@ -60,7 +18,8 @@ def spawn(broker: Mosquitto, tmp_path: Path) -> Iterator[Callable[..., DaemonPro
     procs: list[DaemonProcess] = []
 
     def make(config: Path | str, *extra: str, state: str = "state") -> DaemonProcess:
-        p = DaemonProcess(Path(config), broker, tmp_path / state, *extra)
+        env = {"STATE_DIRECTORY": str(tmp_path / state), "HWSIM_SEED": "7"}
+        p = DaemonProcess(Path(config), tmp_path / f"{state}.log", env=env, args=("--broker", broker.url, *extra))
         procs.append(p)
         return p
 

@@ -100,7 +100,7 @@ def test_acl_device_works_in_its_own_tree_and_a_denied_publish_is_counted(
             # A reply sent outside its tree (a Response Topic it may not write): denied.
             command(ha, b'{"value": false, "id": 2}', response_topic="elsewhere/inbox")
             ha.wait_for(lambda m: m.topic == f"{BASE}/lamp/set/reply" and m.json().get("id") == 2, 10)
-            from tests.faults.procs import poll
+            from tests.procs import poll
 
             poll(lambda: d.client.denied >= 1, 10, "the denial")
             d.publish_diagnostics()  # what Daemon.run() does every diagnostics.interval
@@ -148,7 +148,7 @@ def test_acl_wrong_password_is_refused_clearly(acl_broker: Mosquitto, mock_facto
     d.client.reconnect_min = d.client.reconnect_max = 0.1
     d.start()
     try:
-        from tests.faults.procs import poll
+        from tests.procs import poll
 
         poll(lambda: d.client.last_error is not None and "refused" in d.client.last_error, 10, "refusal")
         assert d.client.state == "error" and d.client.connects == 0

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.procs import DaemonProcess, Tally, write_config
 from tests.mosquitto import Mosquitto
 from tests.mqttwait import Subscriber
+from tests.procs import DaemonProcess, Tally, write_config
 
 pytestmark = pytest.mark.broker
 

@@ -15,7 +15,8 @@ from gpiozero.pins.mock import MockFactory
 from device.config import parse_config
 from device.daemon import Daemon
 from device.outbox import open_outbox
-from tests.faults.procs import (
+from tests.mosquitto import Mosquitto
+from tests.procs import (
     DaemonProcess,
     Tally,
     outbox_seqs,
@@ -24,7 +25,6 @@ from tests.faults.procs import (
     poll,
     write_config,
 )
-from tests.mosquitto import Mosquitto
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 

@@ -14,8 +14,8 @@ from device.mqtt.client import MqttClient
 from device.mqtt.topics import Topics
 from device.outbox import MemoryOutbox
 from tests.certs import Pki
-from tests.faults.procs import poll
 from tests.mosquitto import Mosquitto
+from tests.procs import poll
 
 pytestmark = pytest.mark.broker
 

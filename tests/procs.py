@@ -1,5 +1,5 @@
-"""Helpers for the fault-injection suite: `pi2mqtt run` as a subprocess, a fake systemd
-notify socket, a persistent subscriber, config files.
+"""Helpers for the end-to-end and fault-injection tests: `pi2mqtt run` as a subprocess,
+a fake systemd notify socket, a persistent subscriber, config files.
 
 Everything here waits with a timeout; nothing sleeps where an event can be awaited
 (between processes the only events are files, sockets and the broker, so a few waits
@@ -22,7 +22,7 @@ from typing import Any
 
 from tests.mqttwait import Msg, Subscriber
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 PI2MQTT = [sys.executable, "-m", "device"]
 
 
@@ -42,14 +42,14 @@ class DaemonProcess:
     """`pi2mqtt run --sim --config FILE` in a subprocess, its log in a file."""
 
     def __init__(self, config: Path, log: Path, env: dict[str, str] | None = None,
-                 preexec: Callable[[], None] | None = None) -> None:
+                 preexec: Callable[[], None] | None = None, args: tuple[str, ...] = ()) -> None:
         self.log_path = log
         full_env = {k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC")}
         full_env.update(env or {})
         full_env["PYTHONUNBUFFERED"] = "1"
         self._log = open(log, "ab")
         self.proc = subprocess.Popen(
-            [*PI2MQTT, "run", "--sim", "--config", str(config)],
+            [*PI2MQTT, "run", "--sim", "--config", str(config), *args],
             cwd=ROOT, env=full_env, stdout=self._log, stderr=subprocess.STDOUT, preexec_fn=preexec,
         )
 
