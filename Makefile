@@ -40,9 +40,9 @@ bench: $(STAMP) micropython
 	$(PY) bench/run_all.py
 
 # On a Raspberry Pi: venv under /opt/pi2mqtt, the systemd unit, a config, the device groups.
-# `make install ARGS=--dry-run` prints what it would do; ARGS=--enable also starts it.
+# `sudo make install` on the Pi; ARGS=--dry-run prints what it would do, ARGS=--enable also starts it.
 install:
-	sudo systemd/install.sh $(ARGS)
+	systemd/install.sh $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(MPY_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache
