@@ -104,7 +104,8 @@ def wire_radio_panel(factory: Any, sim: Simulation, cfg: dict[str, Any], wiring:
         control = key.removesuffix("_pin")
         contact = Contact(factory.pin(pin), sim.scheduler, sim.rng(f"{name}_{control}"),
                           closed_level=not pull_up, bounce=BUTTON_BOUNCE)
-        sim.add_device(ButtonDevice(f"{name}_{control}", contact))
+        # "panel": the autonomous demo world leaves the radio's buttons alone.
+        sim.add_device(ButtonDevice(f"{name}_{control}", contact, "panel"))
     if "encoder_a_pin" in radio or "encoder_b_pin" in radio:
         a = wiring.claim(radio.get("encoder_a_pin"), "radio.encoder_a_pin")
         b = wiring.claim(radio.get("encoder_b_pin"), "radio.encoder_b_pin")

@@ -152,7 +152,8 @@ class SimDevice(Protocol):
 
 
 class ButtonDevice:
-    """A push button (`kind` "button") or a reed switch on a door (`kind` "door")."""
+    """A push button (`kind` "button"), a front-panel button nobody presses by itself
+    (`kind` "panel", e.g. the radio's), or a reed switch on a door (`kind` "door")."""
 
     def __init__(self, name: str, contact: Contact, kind: str = "button") -> None:
         self.name, self.contact, self.kind = name, contact, kind
@@ -478,7 +479,7 @@ class Simulation:
                     click(rng.uniform(0.08, 0.3))
 
                 self.scheduler.every(lambda: rng.uniform(30, 90), ring, rng.uniform(2, 6))
-            elif isinstance(dev, ButtonDevice):
+            elif isinstance(dev, ButtonDevice) and dev.kind == "door":
 
                 def visit(door: ButtonDevice = dev) -> None:
                     door.open()
