@@ -36,6 +36,7 @@ class Rda5807m(Tuner):
     """RDA5807M on I2C 0x10/0x11."""
 
     CHIP = "rda5807m"
+    SKMODE_BIT = SKMODE
     CHIP_ID = RDA_CHIP_ID
     BANDS = {0: (87000, 108000), 1: (76000, 91000), 2: (76000, 108000), 3: (65000, 76000)}
     SPACINGS = {0: 100, 1: 200, 2: 50, 3: 25}
@@ -96,16 +97,6 @@ class Rda5807m(Tuner):
 
     def _set_tune(self, ch, on):
         self.regs[0x03] = ((ch & 0x3FF) << 6) | (TUNE if on else 0) | (self.regs[0x03] & 0x000F)
-
-    def _set_seek(self, on, up, wrap):
-        r2 = self.regs[0x02] & ~(SEEK | SEEKUP | SKMODE) & 0xFFFF
-        if on:
-            r2 |= SEEK
-            if up:
-                r2 |= SEEKUP
-            if not wrap:
-                r2 |= SKMODE
-        self.regs[0x02] = r2
 
     def _write_band(self):
         pass  # band and spacing live in 0x03 and go out with the tune

@@ -42,6 +42,7 @@ class Si4703(Tuner):
     """Si4703 on I2C 0x10 (2-wire mode)."""
 
     CHIP = "si4703"
+    SKMODE_BIT = SKMODE
     CHIP_ID = SI470X_DEVICE_ID
     BANDS = {0: (87500, 108000), 1: (76000, 108000), 2: (76000, 90000)}
     SPACINGS = {0: 200, 1: 100, 2: 50}
@@ -114,16 +115,6 @@ class Si4703(Tuner):
 
     def _set_tune(self, ch, on):
         self.regs[0x03] = (self.regs[0x03] & 0x7C00) | (ch & 0x3FF) | (TUNE if on else 0)
-
-    def _set_seek(self, on, up, wrap):
-        r2 = self.regs[0x02] & ~(SEEK | SEEKUP | SKMODE) & 0xFFFF
-        if on:
-            r2 |= SEEK
-            if up:
-                r2 |= SEEKUP
-            if not wrap:
-                r2 |= SKMODE
-        self.regs[0x02] = r2
 
     def _write_band(self):
         self._write(0x02, 0x05)

@@ -465,8 +465,21 @@ class Tuner:
     def _set_tune(self, ch, on):
         raise NotImplementedError
 
+    # POWERCFG (0x02) seek bits; both chips put SEEK and SEEKUP at b8/b9, SKMODE differs.
+    SEEK_BIT = 0x0100
+    SEEKUP_BIT = 0x0200
+    SKMODE_BIT = 0  # set by each chip
+
     def _set_seek(self, on, up, wrap):
-        raise NotImplementedError
+        """Set or clear SEEK in the 0x02 shadow (SKMODE set = stop at the band edge)."""
+        r2 = self.regs[0x02] & ~(self.SEEK_BIT | self.SEEKUP_BIT | self.SKMODE_BIT) & 0xFFFF
+        if on:
+            r2 |= self.SEEK_BIT
+            if up:
+                r2 |= self.SEEKUP_BIT
+            if not wrap:
+                r2 |= self.SKMODE_BIT
+        self.regs[0x02] = r2
 
     def _write(self, first, last):
         raise NotImplementedError
