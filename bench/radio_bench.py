@@ -9,7 +9,9 @@ Figures (printed):
   and a scan of the demo band, command -> scan_done; against 60 ms per channel
   (Europe at 100 kHz: 205 channels, about 12.4 s).
 * RDS: tuned state -> complete PS and radiotext on `radio_rds`, on a clean and
-  on a noisy station (block error rate raised through the hwsim control);
+  on a noisy station (block error rate raised through the hwsim control), each
+  as a first visit (the station gets a PI never heard before, through the
+  hwsim control) and as a station heard before (its PS remembered by PI);
   against the RDS minimum (4 groups of 0A = 350 ms for PS; for radiotext, one
   2A group per segment of the text). Any PS other than the station's is
   counted as garbage.
@@ -20,6 +22,7 @@ Run: `python bench/radio_bench.py [--tunes 60] [--rds-runs 6] [--skip-scan]`.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from pathlib import Path
@@ -32,6 +35,7 @@ from bench.benchlib import broker, machine, pct, tempdir  # noqa: E402
 from tests.e2e_radio.radiohost import BASE, RadioHost  # noqa: E402
 
 TUNE_MS = 60.0
+_FRESH_PI = itertools.count(1)
 SEEK_MS_PER_CHANNEL = 60.0
 GROUP_MS = 1000 / 11.4
 RT_ALPHA = "ALPHA FM - the hits, all day"
@@ -67,11 +71,16 @@ def bench_tune(host: RadioHost, n: int) -> list[float]:
     return out
 
 
-def bench_rds(host: RadioHost, runs: int, mhz_pair: tuple[float, float], ps: str) -> dict[str, Any]:
+def bench_rds(host: RadioHost, runs: int, mhz_pair: tuple[float, float], ps: str,
+              first_visit: bool = False) -> dict[str, Any]:
+    """Tune to and fro; measure on mhz_pair[0]. With `first_visit`, that station gets a
+    PI the radio has never heard before each measured tune (its PS is not remembered)."""
     ps_ms, rt_ms, garbage = [], [], 0
     for i in range(runs):
         mhz = mhz_pair[i % 2]
         want_ps = ps if mhz == mhz_pair[0] else None
+        if first_visit and want_ps is not None:
+            host.control("radio/pi", {"mhz": mhz, "pi": f"{0xE000 + next(_FRESH_PI):04X}"})
         mark = host.mark()
         host.sub.publish(f"{BASE}/radio/set", f'{{"cmd": "tune", "mhz": {mhz}}}')
         t0, _ = _received(host, f"{BASE}/radio", lambda s, mhz=mhz: s["value"] == mhz, mark, 5)
@@ -136,18 +145,17 @@ def run_rds(host: RadioHost, runs: int, chip: str) -> None:
     # The default group mix is 0A 0A 0A 0A 2A 2A: the n-th 2A group is group 3n/2.
     ps_min = 4 * GROUP_MS
     rt_min = segs * GROUP_MS
-    clean = bench_rds(host, runs * 2, (88.4, 91.7), "ALPHA FM")
-    print(f"\n{chip}: RDS on ALPHA FM (88.4), clean, {runs} runs; radiotext {len(RT_ALPHA)} characters"
+    print(f"\n{chip}: RDS on ALPHA FM (88.4), {runs} runs each; radiotext {len(RT_ALPHA)} characters"
           f" = {segs} 2A groups")
-    report_times("PS complete (tuned ->)", clean["ps"], ps_min)
-    report_times("radiotext complete", clean["rt"], rt_min)
-    print(f"  garbage PS published: {clean['garbage']}")
-    host.control("radio/error_rate", {"rate": 0.15, "mhz": 88.4})
-    noisy = bench_rds(host, runs * 2, (88.4, 91.7), "ALPHA FM")
-    print(f"{chip}: RDS on ALPHA FM, noisy (15 % of blocks damaged), {runs} runs")
-    report_times("PS complete (tuned ->)", noisy["ps"], ps_min)
-    report_times("radiotext complete", noisy["rt"], rt_min)
-    print(f"  garbage PS published: {noisy['garbage']}")
+    for label, rate, first in (("clean, first visit", 0.0, True), ("clean, station heard before", 0.0, False),
+                               ("noisy (15 % of blocks damaged), first visit", 0.15, True),
+                               ("noisy, station heard before", 0.15, False)):
+        host.control("radio/error_rate", {"rate": rate, "mhz": 88.4})
+        got = bench_rds(host, runs * 2, (88.4, 91.7), "ALPHA FM", first_visit=first)
+        print(f" {label}:")
+        report_times("PS complete (tuned ->)", got["ps"], ps_min)
+        report_times("radiotext complete", got["rt"], rt_min)
+        print(f"  garbage PS published: {got['garbage']}")
     host.control("radio/error_rate", {"rate": 0.0, "mhz": 88.4})
 
 

@@ -4,6 +4,7 @@ Importing and validating (pydantic builds its schemas, TOML is parsed, gpiozero
 probes the board) leaves freed blocks in the C heap. A daemon that runs for
 years should not keep them: one collection and `malloc_trim(0)` (glibc) return
 the free pages to the system. Elsewhere (musl, macOS) only the collection runs.
+What survives start-up is frozen out of the garbage collector (`gc.freeze`).
 """
 
 from __future__ import annotations
@@ -37,9 +38,17 @@ def limit_malloc_arenas(n: int = 2) -> None:
 
 
 def release_startup_memory() -> None:
-    """Collect garbage and hand free heap pages back to the OS (never raises)."""
+    """Collect garbage, freeze what survived, hand free heap pages back to the OS (never raises).
+
+    `gc.freeze()` moves every object alive after start-up (modules, config, pydantic
+    schemas, components: the bulk of the heap, and none of it ever garbage) out of
+    the collector's reach, so a later full collection scans only what the daemon
+    made since; without it one takes 10-15 ms on a desktop CPU, several times that
+    on a Pi, with every thread stopped.
+    """
     try:
         gc.collect()
+        gc.freeze()
         name = ctypes.util.find_library("c")
         if name:
             libc = ctypes.CDLL(name)

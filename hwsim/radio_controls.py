@@ -158,6 +158,7 @@ def register_radio_controls(reg: ControlRegistry, world: Any, tuner: Any) -> Non
     reg.register("radio/move", station_call(lambda d: world.move_station(_khz(d), _khz(d, "to"))))
     reg.register("radio/rssi", station_call(lambda d: world.set_rssi(_khz(d), _num(d, "rssi"))))
     reg.register("radio/ps", station_call(ps))
+    reg.register("radio/pi", station_call(lambda d: world.set_pi(_khz(d), _pi(d.get("pi")))))
     reg.register("radio/radiotext", station_call(radiotext))
     reg.register("radio/fading", station_call(
         lambda d: world.set_fading(_khz(d), _num(d, "depth"), float(d.get("period_s", 30)))))

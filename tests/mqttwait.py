@@ -6,7 +6,9 @@ received message satisfies `pred`, and raises AssertionError after `timeout`.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -70,6 +72,10 @@ class Subscriber:
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any = None) -> None:
         if rc == 0:
+            sock = client.socket()
+            if sock is not None:  # Nagle off, as in the daemon: commands leave at once
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             for topic, qos in self._topics:
                 client.subscribe(topic, qos)
             self._connected.set()

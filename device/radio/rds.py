@@ -20,7 +20,9 @@ have grade 0 when the grade is known (all three carry bits of the time).
 Confirmation.  Every field is published only after it has been received
 consistently (see ``device.radio.rds_text``): PI, PTY, TP, TA, music/speech and
 each DI bit after two identical sightings in a row; PS when all four segments are
-confirmed (each seen twice, no mixing of an old and a new name); radiotext when
+confirmed (each seen twice, no mixing of an old and a new name; with a
+``PsMemory``, the PS last confirmed for the same PI counts as one sighting of
+each segment, see ``device.radio.ps_memory``); radiotext when
 every segment up to the end is confirmed; AF lists when two successive complete
 lists agree.  Clock time is published each time a group passes the gate and the
 sanity checks of ``device.radio.clock``.
@@ -53,6 +55,7 @@ from typing import Final
 
 from device.radio import charset
 from device.radio.clock import ClockTime, decode_4a
+from device.radio.ps_memory import PsMemory
 from device.radio.pty import pty_name
 from device.radio.rds_events import (
     AfListChanged,
@@ -127,12 +130,14 @@ class RdsDecoder:
         strict_clock: bool = True,
         ps_confirmations: int = 2,
         rt_confirmations: int = 2,
+        ps_memory: PsMemory | None = None,
     ) -> None:
         self.rbds = rbds
+        self.ps_memory = ps_memory
         self.max_errors = max_errors
         self.strict_clock = strict_clock
         self._counters = _Counters()
-        self._ps = SegmentedText(4, 2, ps_confirmations)
+        self._ps = SegmentedText(4, 2, ps_confirmations, whole_pass=True)
         self._rt_a = SegmentedText(16, 4, rt_confirmations)
         self._rt_b = SegmentedText(16, 2, rt_confirmations)
         self._af = AfList()
@@ -268,6 +273,7 @@ class RdsDecoder:
         if current is None:
             if self._pi.put(pi):
                 events.append(PiChanged(pi))
+                self._recall_ps(pi, events)
             return True
         if pi == current:
             self._pi_change.clear()
@@ -277,6 +283,7 @@ class RdsDecoder:
             self._pi.set(pi)
             events.append(RdsCleared("pi_changed"))
             events.append(PiChanged(pi))
+            self._recall_ps(pi, events)
             return True
         return False
 
@@ -311,12 +318,28 @@ class RdsDecoder:
                 self._counters.bump("segments_rejected")
                 return
             self._ps.put(segment, chars)
-            text = self._ps.complete()
-            if text is not None:
-                ps = charset.decode(text)
-                if ps != self._ps_text:
-                    self._ps_text = ps
-                    events.append(PsChanged(ps))
+            self._check_ps(events)
+
+    def _recall_ps(self, pi: int, events: list[RdsChange]) -> None:
+        """The PI is confirmed: a remembered PS counts as one sighting of each segment."""
+        raw = None if self.ps_memory is None else self.ps_memory.get(pi)
+        if raw is None:
+            return
+        for i in range(4):
+            self._ps.hint(i, raw[2 * i:2 * i + 2])
+        self._check_ps(events)
+
+    def _check_ps(self, events: list[RdsChange]) -> None:
+        text = self._ps.complete()
+        if text is None:
+            return
+        pi = self._pi.value
+        if self.ps_memory is not None and pi is not None and self._ps.need > 1:
+            self.ps_memory.put(pi, text)
+        ps = charset.decode(text)
+        if ps != self._ps_text:
+            self._ps_text = ps
+            events.append(PsChanged(ps))
 
     def _update_di(self, events: list[RdsChange]) -> None:
         bits = [c.value for c in self._di]

@@ -14,8 +14,10 @@ is fed **only** groups the chip graded error-free in all four blocks
 (RSSI >= `FAST_RSSI_DBUV`). A PS or radiotext from that decoder is shown
 until the confirming decoder has its own, and only when both agree on the
 PI. The RDA5807M does not grade blocks C and D, so on that chip the fast path
-never runs and every PS is confirmed twice. A group with any error, or any
-group on a weak signal, only reaches the confirming decoder.
+never runs and every PS is confirmed twice: on air, or once on air and once
+from the `PsMemory` of stations confirmed before (given as `ps_memory`, used
+by the confirming decoder only). A group with any error, or any group on a
+weak signal, only reaches the confirming decoder.
 
 Sans-IO: `feed()` returns the confirming decoder's events, with `PsChanged`
 and `RadioTextChanged` replaced by ones for the value shown (so each shown
@@ -29,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Final
 
+from device.radio.ps_memory import PsMemory
 from device.radio.rds import PsChanged, RadioTextChanged, RdsChange, RdsCleared, RdsDecoder
 from device.radio.rds_events import RdsState, RdsStats
 
@@ -38,8 +41,8 @@ FAST_RSSI_DBUV: Final = 40
 class StationRds:
     """The RDS of the station tuned; see the module docstring."""
 
-    def __init__(self, rbds: bool = False, *, fast: bool = True) -> None:
-        self.confirmed = RdsDecoder(rbds=rbds)
+    def __init__(self, rbds: bool = False, *, fast: bool = True, ps_memory: PsMemory | None = None) -> None:
+        self.confirmed = RdsDecoder(rbds=rbds, ps_memory=ps_memory)
         self.fast = RdsDecoder(rbds=rbds, max_errors=0, ps_confirmations=1, rt_confirmations=1)
         self.fast_enabled = fast
         self.fast_groups = 0

@@ -21,9 +21,23 @@ here therefore publishes a value only after it has been received *consistently*:
     another, the station has changed its text, at the latest when the new value
     was first seen: every other segment not received since that moment must be
     received again (its confirmed value seen once more, or a new value
-    confirmed) before the text counts as whole.  So a published text is never a mix of an old and
-    a new text, a corrupt segment is never published unless the identical
-    corruption arrives ``need`` times, and corrupt blocks only cost time.
+    confirmed) before the text counts as whole.  A corrupt segment is never
+    published unless the identical corruption arrives ``need`` times, and corrupt
+    blocks only cost time.
+
+    With ``whole_pass`` (the PS: a station may rename itself every few seconds,
+    and a retune can land just before it does) two more rules keep a published
+    text from being a mix of an old and a new one.  A sighting of a different
+    value puts a confirmed segment in doubt until the confirmed value is seen
+    again or the new one is confirmed.  And the text is whole only when every
+    segment was seen after every other segment's value first appeared on air:
+    this also catches a rename whose old segments were never confirmed (a
+    segment lost to noise after the rename would otherwise keep its old value).
+    ``hint()`` counts a remembered value (``device.radio.ps_memory``) as one
+    sighting; a text confirmed wholly from hints is the remembered text itself
+    and needs no second pass.  Radiotext does without these two rules: on the
+    RDA5807M, which cannot tell a damaged block C or D, they would seldom let
+    all sixteen segments agree at once; its A/B flag marks a new text.
 
 ``AfList``
     Method-A alternative-frequency lists from group 0A block C: a count code
@@ -76,10 +90,11 @@ class Confirmed(Generic[T]):
 class SegmentedText:
     """A text received in `count` numbered segments of `size` bytes each."""
 
-    def __init__(self, count: int, size: int, need: int = 2) -> None:
+    def __init__(self, count: int, size: int, need: int = 2, whole_pass: bool = False) -> None:
         self.count = count
         self.size = size
         self.need = max(1, need)
+        self.whole_pass = whole_pass and self.need > 1
         self.clear()
 
     def clear(self) -> None:
@@ -88,10 +103,13 @@ class SegmentedText:
         self._confirmed: list[bytes | None] = [None] * self.count
         self._fresh = [False] * self.count
         self._last_seen = [0] * self.count
+        self._first_seen = [0] * self.count  # when the confirmed value was first sighted
         self._candidate: list[bytes | None] = [None] * self.count
         self._candidate_count = [0] * self.count
         self._candidate_since = [0] * self.count
         self._received = [False] * self.count
+        self._hinted = [False] * self.count  # the pending value came from a hint, not from air
+        self._via_hint = [False] * self.count  # the confirmed value is a hint seen once on air
 
     def put(self, index: int, data: bytes) -> None:
         """Store one sighting of segment `index` (its `size` bytes)."""
@@ -102,18 +120,54 @@ class SegmentedText:
             self._last_seen[index] = self._now
             self._candidate[index] = None
             return
+        if self.whole_pass and self._confirmed[index] is not None:
+            # A different value where one is confirmed: the station may have changed
+            # its text, or the block is damaged. Either way the confirmed value is in
+            # doubt until it is seen again or the new one is confirmed.
+            self._fresh[index] = False
+        via_hint = False
         if data == self._candidate[index]:
             self._candidate_count[index] += 1
+            if self._hinted[index]:  # the first sighting on air of a remembered value
+                self._candidate_since[index] = self._now
+                via_hint = True
         else:
             self._candidate[index] = data
             self._candidate_count[index] = 1
             self._candidate_since[index] = self._now
+        self._hinted[index] = False
         if self._candidate_count[index] < self.need:
             return
+        self._accept(index, data, via_hint)
+
+    def hint(self, index: int, data: bytes) -> None:
+        """Count `data` as one earlier sighting of segment `index` (a value remembered
+        from an earlier visit, see `device.radio.ps_memory`).
+
+        Ignored when the segment is confirmed, when another value is pending (what
+        arrived on air wins), when `need` is 1, and when the pending value is itself
+        a hint: hints alone never confirm a segment, and never mark it received.
+        """
+        if self.need < 2 or self._confirmed[index] is not None:
+            return
+        pending = self._candidate[index]
+        if pending is None:
+            self._candidate[index] = data
+            self._candidate_count[index] = 1
+            self._candidate_since[index] = self._now
+            self._hinted[index] = True
+        elif pending == data and not self._hinted[index]:
+            self._candidate_count[index] += 1
+            if self._candidate_count[index] >= self.need:
+                self._accept(index, data, True)
+
+    def _accept(self, index: int, data: bytes, via_hint: bool = False) -> None:
+        self._via_hint[index] = via_hint
         previous = self._confirmed[index]
         self._confirmed[index] = data
         self._fresh[index] = True
         self._last_seen[index] = self._now
+        self._first_seen[index] = self._candidate_since[index]
         self._candidate[index] = None
         if previous is not None:
             # The text changed, at the latest when this value was first seen: any
@@ -140,14 +194,25 @@ class SegmentedText:
         """
         out = bytearray()
         last = self.count - 1 if upto is None else upto
+        first_seen = last_seen = 0
+        remembered = True
         for i in range(last + 1):
             data = self._confirmed[i]
             if data is None or not self._fresh[i]:
                 return None
+            remembered = remembered and self._via_hint[i]
+            first_seen = max(first_seen, self._first_seen[i])
+            last_seen = self._last_seen[i] if i == 0 else min(last_seen, self._last_seen[i])
             if terminator is not None and terminator in data:
                 out += data[: data.index(terminator)]
-                return bytes(out)
+                break
             out += data
+        # `whole_pass`: one text, not a mix: every segment was seen after every other
+        # segment's value first appeared on air (a segment not received since another
+        # one changed may still hold the old text). A text confirmed wholly from
+        # memory is the remembered text itself, a whole one: one sighting each suffices.
+        if self.whole_pass and not remembered and last_seen < first_seen:
+            return None
         return bytes(out)
 
     def highest_received(self) -> int:

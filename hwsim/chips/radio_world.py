@@ -394,6 +394,9 @@ class RadioWorld:
     def set_ps(self, khz: int, ps: str) -> None:
         self._need(khz).ps = ps
 
+    def set_pi(self, khz: int, pi: int) -> None:
+        self._need(khz).pi = pi
+
     def set_radiotext(self, khz: int, texts: list[str], period_s: float | None = None) -> None:
         s = self._need(khz)
         s.radiotexts = list(texts)

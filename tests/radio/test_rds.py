@@ -121,8 +121,14 @@ def test_rds_ps_random_orders_and_repeats() -> None:
 
 
 def test_rds_ps_each_segment_twice_in_a_row() -> None:
+    """Twice each, but segment 0 was last seen before segment 3 first appeared: the
+    station may have renamed itself in between, so 0-2 must be seen once more."""
     dec = RdsDecoder()
     events = feed_all(dec, [mdr_group(s) for s in (0, 0, 1, 1, 2, 2, 3, 3)])
+    assert of_type(events, PsChanged) == []
+    events = feed_all(dec, [mdr_group(s) for s in (0, 1)])
+    assert of_type(events, PsChanged) == []
+    events = feed_all(dec, [mdr_group(2)])
     assert of_type(events, PsChanged) == [PsChanged("MDR JUMP")]
 
 

@@ -203,3 +203,42 @@ def test_service_band_change_retunes_onto_the_new_raster(
     assert ("tuner.config", {"band": 0, "spacing": 0, "deemph": 75}) in link.calls  # RDA: 100 kHz chip raster
     assert cmd(svc, {"cmd": "tune", "mhz": 88.4})["code"] == "MISALIGNED"
     assert svc.band_limits() == (87.5, 107.9, 0.2)
+
+
+def _rda_groups(ctx: FakeContext, groups: list[tuple[int, int, int, int]]) -> None:
+    assert ctx.link_event is not None
+    for g in groups:
+        ctx.link_event("rds", {"a": g[0], "b": g[1], "c": g[2], "d": g[3], "e": [0, 0, None, None]})
+
+
+def test_service_remembers_confirmed_station_names_across_retunes_and_restarts(tmp_path: Path) -> None:
+    """RDA5807M: eight 0A groups on the first visit; four on every later one, even after a restart."""
+    groups = ps_groups(0xD311, "ALPHA FM", pty=10)
+    link = FakeTunerLink()
+    ctx = FakeContext(link, tmp_path)
+    svc = RadioService(RadioConfig(chip="rda5807m", frequency=88.4, status_interval=60))
+    svc.start(ctx)
+    try:
+        ctx.wait(lambda: any(v == 88.4 for v, _ in ctx.states()))
+        _rda_groups(ctx, groups)
+        assert ctx.states("radio_rds")[-1][0] is None  # once each: not confirmed
+        _rda_groups(ctx, groups)
+        assert ctx.states("radio_rds")[-1][0] == "ALPHA FM"
+        cmd(svc, {"cmd": "tune", "mhz": 91.7})  # saves what was learnt
+        saved = json.loads((tmp_path / "radio_ps.json").read_text())
+        assert saved["stations"] == [{"pi": "D311", "raw": b"ALPHA FM".hex(), "ps": "ALPHA FM"}]
+        cmd(svc, {"cmd": "tune", "mhz": 88.4})
+        _rda_groups(ctx, groups)
+        assert ctx.states("radio_rds")[-1][0] == "ALPHA FM"  # once each: remembered
+    finally:
+        svc.close()
+
+    ctx2 = FakeContext(FakeTunerLink(), tmp_path)
+    svc2 = RadioService(RadioConfig(chip="rda5807m", frequency=88.4, status_interval=60))
+    svc2.start(ctx2)
+    try:
+        ctx2.wait(lambda: any(v == 88.4 for v, _ in ctx2.states()))
+        _rda_groups(ctx2, groups)
+        assert ctx2.states("radio_rds")[-1][0] == "ALPHA FM"
+    finally:
+        svc2.close()
