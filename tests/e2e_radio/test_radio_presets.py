@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from tests.e2e_radio.radiohost import RadioHost
@@ -56,3 +57,20 @@ def test_radio_preset_follows_a_station_that_moved(radio_host: Callable[..., Rad
     host.wait_state(lambda s: s["value"] == 93.3 and s["busy"] is None and s["preset"] == "Klassik",
                     after=mark)
     host.wait_presets(lambda p: p and p[0]["mhz"] == 93.3, after=mark)
+
+
+def test_radio_remembers_station_names_by_pi(radio_host: Callable[..., RadioHost]) -> None:
+    """The PS memory on hwsim: written to the state directory, keyed by PI (hwsim's radio/pi)."""
+    host = radio_host()
+    host.wait_rds(lambda d: d["ps"] == "ALPHA FM", timeout=10)
+    assert host.cmd({"cmd": "tune", "mhz": 91.7})["ok"]  # saves what was learnt
+    saved = json.loads((host.state_dir / "radio_ps.json").read_text())
+    assert {"pi": "D311", "raw": b"ALPHA FM".hex(), "ps": "ALPHA FM"} in saved["stations"]
+    host.wait_rds(lambda d: d["ps"] == "KLASSIK", timeout=10)
+    host.control("radio/pi", {"mhz": 88.4, "pi": "E123"})  # now a station never heard
+    mark = host.mark()
+    assert host.cmd({"cmd": "tune", "mhz": 88.4})["ok"]
+    host.wait_rds(lambda d: d["pi"] == "E123" and d["ps"] == "ALPHA FM", timeout=10, after=mark)
+    assert host.cmd({"cmd": "tune", "mhz": 91.7})["ok"]
+    pis = [s["pi"] for s in json.loads((host.state_dir / "radio_ps.json").read_text())["stations"]]
+    assert {"D311", "D412", "E123"} <= set(pis)
