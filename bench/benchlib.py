@@ -36,11 +36,11 @@ def machine() -> str:
     return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
-def broker(workdir: Path) -> Mosquitto:
+def broker(workdir: Path, nodelay: bool = True) -> Mosquitto:
     binary = find_mosquitto()
     if binary is None:
         raise SystemExit("the benchmarks need the mosquitto binary (apt-get install mosquitto)")
-    b = Mosquitto(workdir / "broker", binary=binary)
+    b = Mosquitto(workdir / "broker", binary=binary, nodelay=nodelay)
     b.start()
     return b
 

@@ -16,7 +16,10 @@ Figures (printed):
   2A group per segment of the text). Any PS other than the station's is
   counted as garbage.
 
-Run: `python bench/radio_bench.py [--tunes 60] [--rds-runs 6] [--skip-scan]`.
+Run: `python bench/radio_bench.py [--tunes 60] [--rds-runs 6] [--skip-scan] [--stock]`.
+`--stock` keeps Nagle's algorithm on in Mosquitto (its default, `set_tcp_nodelay
+false`) and in the measuring paho client (paho's default), as with a broker and
+a dashboard nobody tuned; the daemon always sets TCP_NODELAY on its own socket.
 """
 
 from __future__ import annotations
@@ -112,16 +115,19 @@ def main() -> None:
     ap.add_argument("--rds-runs", type=int, default=6)
     ap.add_argument("--skip-scan", action="store_true")
     ap.add_argument("--baud", type=int, default=115200, help="co-processor line rate (the simulated pty paces it)")
+    ap.add_argument("--stock", action="store_true",
+                    help="Nagle on in the broker and the measuring client (Mosquitto's and paho's defaults)")
     args = ap.parse_args()
-    print(f"radio bench on {machine()}; co-processor link at {args.baud} baud")
+    print(f"radio bench on {machine()}; co-processor link at {args.baud} baud;"
+          f" Nagle {'on (stock broker and client)' if args.stock else 'off in broker and client'}")
     with tempdir() as d:
         work = Path(d)
-        b = broker(work)
+        b = broker(work, nodelay=not args.stock)
         try:
             for chip in ("rda5807m", "si4703"):
                 (work / chip).mkdir()
                 host = RadioHost(b.port, work / chip, {"chip": chip, "region": "europe", "frequency": 88.4},
-                                 baud=args.baud)
+                                 baud=args.baud, nodelay=not args.stock)
                 try:
                     host.start(timeout=20)
                     lat = bench_tune(host, args.tunes)

@@ -62,8 +62,10 @@ class Mosquitto:
         allow_anonymous: bool = True,
         port: int | None = None,
         binary: str | None = None,
+        nodelay: bool = True,
     ) -> None:
         self.binary = binary or find_mosquitto() or "mosquitto"
+        self.nodelay = nodelay
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
@@ -88,7 +90,8 @@ class Mosquitto:
             "max_queued_messages 100000",
             # Nagle off: without it a second small message to a client waits for the
             # ACK of the first (up to 40 ms), which would swamp every latency figure.
-            "set_tcp_nodelay true",
+            # (nodelay=False: Mosquitto's default, for benchmarks of a stock broker.)
+            f"set_tcp_nodelay {'true' if self.nodelay else 'false'}",
         ]
         if os.geteuid() == 0:
             lines.append(f"user {getpass.getuser()}")

@@ -50,9 +50,11 @@ class Subscriber:
         tls: dict[str, Any] | None = None,
         username: str | None = None,
         password: str | None = None,
+        nodelay: bool = True,
     ) -> None:
         self.port = port
         self.host = host
+        self.nodelay = nodelay
         kwargs: dict[str, Any] = {"client_id": client_id, "protocol": protocol}
         if protocol != mqtt.MQTTv5:
             kwargs["clean_session"] = clean_session
@@ -73,7 +75,7 @@ class Subscriber:
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any = None) -> None:
         if rc == 0:
             sock = client.socket()
-            if sock is not None:  # Nagle off, as in the daemon: commands leave at once
+            if sock is not None and self.nodelay:  # Nagle off, as in the daemon: commands leave at once
                 with contextlib.suppress(OSError):
                     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             for topic, qos in self._topics:

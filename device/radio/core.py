@@ -217,11 +217,11 @@ class RadioCore(Service):
             doc["code"] = "NO_STATION"
         if data.get("error"):
             doc["code"] = str(data["error"])
+        self._publish_state()
+        self._publish_rds()
         self._event(doc)
         if khz is not None:
             self._event({"event": "tuned", "mhz": khz_to_mhz(khz)})
-        self._publish_rds()
-        self._publish_state()
         self._save_settings()
 
     def _apply_status(self, st: dict[str, Any], *, quiet: bool) -> None:

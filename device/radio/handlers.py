@@ -109,8 +109,8 @@ class RadioCommands(RadioCore):
         with self._hardware():
             self._tune_io(khz)
         with self._lock:
-            self._event({"event": "tuned", "mhz": khz_to_mhz(khz)})
             self._publish_state()
+            self._event({"event": "tuned", "mhz": khz_to_mhz(khz)})
             self._save_settings()
 
     def _cmd_tune(self, req: Request) -> None:
@@ -280,10 +280,10 @@ class RadioCommands(RadioCore):
             if new.power:
                 self._tune_io(target)
         with self._lock:
+            self._publish_state()
+            self._publish_rds()
             if new.power:
                 self._event({"event": "tuned", "mhz": khz_to_mhz(target)})
-            self._publish_rds()
-            self._publish_state()
             self._save_settings()
 
     # -- presets -------------------------------------------------------------------------------

@@ -326,9 +326,10 @@ class RadioService(RadioCommands):
                 self._busy = None
                 if s.power:
                     self._apply_status(st, quiet=True)
-                    self._event({"event": "tuned", "mhz": khz_to_mhz(khz)})
-                self._publish_rds()
                 self._publish_state()
+                self._publish_rds()
+                if s.power:
+                    self._event({"event": "tuned", "mhz": khz_to_mhz(khz)})
                 self._save_settings()
             log.info("radio: %s ready, %s", self._chip, "on" if s.power else "off")
         except CommandError as e:

@@ -184,10 +184,10 @@ def run_scan(svc: RadioService) -> None:
         if error is not None:
             doc["code"] = error.code
             doc["message"] = error.message
+        svc._publish_state()
+        svc._publish_rds()
         svc._event(doc)
         svc._event({"event": "tuned", "mhz": khz_to_mhz(back)})
-        svc._publish_rds()
-        svc._publish_state()
         svc._save_settings()
 
 
@@ -243,10 +243,10 @@ def verify_preset(svc: RadioService, slot: int) -> None:
         else:
             svc._event({"event": "preset_lost", "slot": slot, "name": preset.name, "code": "NO_STATION",
                         "message": f"PI {want:04X} was not found on the band"})
+        svc._publish_state()
+        svc._publish_rds()
         if khz is not None:
             svc._event({"event": "tuned", "mhz": khz_to_mhz(khz)})
-        svc._publish_rds()
-        svc._publish_state()
         svc._save_settings()
 
 

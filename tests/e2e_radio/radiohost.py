@@ -36,12 +36,12 @@ class RadioHost:
     """One daemon process and a subscriber on its topics; `cmd()` sends a command and awaits the reply."""
 
     def __init__(self, port: int, tmp: Path, radio: dict[str, Any], state_dir: Path | None = None,
-                 baud: int = 115200) -> None:
+                 baud: int = 115200, nodelay: bool = True) -> None:
         self.port = port
         self.tmp = tmp
         self.state_dir = state_dir or tmp / "state"
         self.config = write_config(tmp / "radio.toml", port, self.state_dir, radio, baud)
-        self.sub = Subscriber(port).connect()
+        self.sub = Subscriber(port, nodelay=nodelay).connect()
         self.sub.subscribe(f"{BASE}/#")
         self.sub.subscribe(f"hwsim/{DEVICE}/reply")
         self._ids = itertools.count(1)
