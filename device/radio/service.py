@@ -149,7 +149,8 @@ class RadioService(RadioCommands):
             stats = self._rds.stats
             return {**self._counts, "ready": self._ready, "chip": self._chip, "busy": self._busy,
                     "error": self._error, "rds": {"groups": stats.groups, "used": stats.groups_used,
-                                                  "bad_b": stats.groups_bad_b}}
+                                                  "bad_b": stats.groups_bad_b,
+                                                  "names_remembered": len(self._ps_memory)}}
 
     # -- the link ------------------------------------------------------------------------------
     def _on_link_state(self, state: str) -> None:
