@@ -37,7 +37,7 @@ Rules the drivers keep (from the datasheets and users' complaints):
   seek (`mute_during_ops`), and the user's mute state — including one changed
   during the operation — is restored in the transaction that ends it.
 * Errors are `TunerError(code, message)` with the daemon's codes: POWERED_OFF,
-  BUSY, OUT_OF_BAND, MISALIGNED, UNSUPPORTED, RANGE, TIMEOUT, NO_DEVICE, BAD_ARGS.
+  BUSY, OUT_OF_BAND, MISALIGNED, UNSUPPORTED, RANGE, TIMEOUT, NO_DEVICE, BAD_ARG.
   Validation happens before any register changes.
 
 `attach(server, i2c, chip="auto")` detects the chip (RDA5807M: chip id 0x5804 at
@@ -291,7 +291,7 @@ class Tuner:
     def tune(self, khz):
         """Tune to khz (validated against the band and raster first); returns the status."""
         if not isinstance(khz, int):
-            raise TunerError("BAD_ARGS", f"khz must be an integer, not {khz!r}")
+            raise TunerError("BAD_ARG", f"khz must be an integer, not {khz!r}")
         ch = self.khz_to_channel(khz)
         return self.tune_channel(ch)
 

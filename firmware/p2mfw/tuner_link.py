@@ -13,7 +13,7 @@ def _bool(args, key, default=None):
     v = args.get(key, default)
     if v is None or isinstance(v, bool):
         return v
-    raise TunerError("BAD_ARGS", f"{key} must be true or false")
+    raise TunerError("BAD_ARG", f"{key} must be true or false")
 
 
 def _int(args, key):
@@ -21,7 +21,7 @@ def _int(args, key):
     if v is None:
         return None
     if isinstance(v, bool) or not isinstance(v, int):
-        raise TunerError("BAD_ARGS", f"{key} must be an integer")
+        raise TunerError("BAD_ARG", f"{key} must be an integer")
     return v
 
 
@@ -157,7 +157,7 @@ class TunerService:
     def tune(self, args):
         khz = _int(args, "khz")
         if khz is None:
-            raise TunerError("BAD_ARGS", "tuner.tune needs khz")
+            raise TunerError("BAD_ARG", "tuner.tune needs khz")
         return _brief(self.tuner.tune(khz), args)
 
     def seek(self, args):
