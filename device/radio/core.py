@@ -26,7 +26,6 @@ from device.radio.band import BandPlan, band_plan, khz_to_mhz
 from device.radio.config import RadioConfig
 from device.radio.link import TunerLink
 from device.radio.presets import PresetBook
-from device.radio.ps_memory import PsMemory
 from device.radio.rds import (
     AfListChanged,
     ClockTimeReceived,
@@ -39,6 +38,7 @@ from device.radio.rds import (
     TrafficChanged,
 )
 from device.radio.rds_fast import StationRds
+from device.radio.rds_memory import RdsMemory
 from device.radio.state import RadioStore, Settings, Signal
 from device.service import Service, ServiceContext
 from device.timefmt import iso_ms
@@ -79,8 +79,8 @@ class RadioCore(Service):
         self._retuning = False
         self._lost = False
         self._published_signal = Signal()
-        self._ps_memory = PsMemory()
-        self._rds = StationRds(rbds=cfg.region == "us", ps_memory=self._ps_memory)
+        self._rds_memory = RdsMemory()
+        self._rds = StationRds(rbds=cfg.region == "us", rds_memory=self._rds_memory)
         self._rds_doc: dict[str, Any] | None = None
         self._presets = PresetBook(max_slots=cfg.max_presets)
         self._last_preset: int | None = None
@@ -176,9 +176,9 @@ class RadioCore(Service):
     def _save_settings(self) -> None:
         """Save the settings, and the station names learnt since the last save (hold `_lock`)."""
         self._store.save_settings(self._settings, self._config_key)
-        if self._ps_memory.changed:
-            self._ps_memory.changed = False
-            self._store.save_ps_memory(self._ps_memory.to_json())
+        if self._rds_memory.changed:
+            self._rds_memory.changed = False
+            self._store.save_rds_memory(self._rds_memory.to_json())
 
     def _presets_changed(self, book: PresetBook) -> None:
         with self._lock:

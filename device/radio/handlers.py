@@ -276,7 +276,7 @@ class RadioCommands(RadioCore):
             with self._lock:
                 self._plan = plan
                 self._settings = new
-                self._rds = StationRds(rbds=plan.region == "us", ps_memory=self._ps_memory)
+                self._rds = StationRds(rbds=plan.region == "us", rds_memory=self._rds_memory)
             if new.power:
                 self._tune_io(target)
         with self._lock:

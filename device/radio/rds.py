@@ -21,8 +21,8 @@ Confirmation.  Every field is published only after it has been received
 consistently (see ``device.radio.rds_text``): PI, PTY, TP, TA, music/speech and
 each DI bit after two identical sightings in a row; PS when all four segments are
 confirmed (each seen twice, no mixing of an old and a new name; with a
-``PsMemory``, the PS last confirmed for the same PI counts as one sighting of
-each segment, see ``device.radio.ps_memory``); radiotext when
+``RdsMemory``, the PS last confirmed for the same PI counts as one sighting of
+each segment, see ``device.radio.rds_memory``); radiotext when
 every segment up to the end is confirmed; AF lists when two successive complete
 lists agree.  Clock time is published each time a group passes the gate and the
 sanity checks of ``device.radio.clock``.
@@ -55,7 +55,6 @@ from typing import Final
 
 from device.radio import charset
 from device.radio.clock import ClockTime, decode_4a
-from device.radio.ps_memory import PsMemory
 from device.radio.pty import pty_name
 from device.radio.rds_events import (
     AfListChanged,
@@ -73,6 +72,7 @@ from device.radio.rds_events import (
     RdsStats,
     TrafficChanged,
 )
+from device.radio.rds_memory import PS, RT_2A, RT_2B, RdsMemory
 from device.radio.rds_text import AfList, Confirmed, SegmentedText
 
 __all__ = [
@@ -130,16 +130,16 @@ class RdsDecoder:
         strict_clock: bool = True,
         ps_confirmations: int = 2,
         rt_confirmations: int = 2,
-        ps_memory: PsMemory | None = None,
+        rds_memory: RdsMemory | None = None,
     ) -> None:
         self.rbds = rbds
-        self.ps_memory = ps_memory
+        self.rds_memory = rds_memory
         self.max_errors = max_errors
         self.strict_clock = strict_clock
         self._counters = _Counters()
-        self._ps = SegmentedText(4, 2, ps_confirmations, whole_pass=True)
-        self._rt_a = SegmentedText(16, 4, rt_confirmations)
-        self._rt_b = SegmentedText(16, 2, rt_confirmations)
+        self._ps = SegmentedText(4, 2, ps_confirmations, whole_pass=True, doubt=True)
+        self._rt_a = SegmentedText(16, 4, rt_confirmations, whole_pass=True)
+        self._rt_b = SegmentedText(16, 2, rt_confirmations, whole_pass=True)
         self._af = AfList()
         self._pi = Confirmed[int](2)
         self._pi_change = Confirmed[int](PI_CHANGE_CONFIRMATIONS)
@@ -170,6 +170,7 @@ class RdsDecoder:
         self._rt_last_segment = -1
         self._rt_clean_wraps = 0
         self._rt_gap = False
+        self._rt_hinted = False
         self._di_value: DecoderInfo | None = None
         self._clock: ClockTime | None = None
 
@@ -274,6 +275,7 @@ class RdsDecoder:
             if self._pi.put(pi):
                 events.append(PiChanged(pi))
                 self._recall_ps(pi, events)
+                self._recall_rt(events)
             return True
         if pi == current:
             self._pi_change.clear()
@@ -284,6 +286,7 @@ class RdsDecoder:
             events.append(RdsCleared("pi_changed"))
             events.append(PiChanged(pi))
             self._recall_ps(pi, events)
+            self._recall_rt(events)
             return True
         return False
 
@@ -322,7 +325,7 @@ class RdsDecoder:
 
     def _recall_ps(self, pi: int, events: list[RdsChange]) -> None:
         """The PI is confirmed: a remembered PS counts as one sighting of each segment."""
-        raw = None if self.ps_memory is None else self.ps_memory.get(pi)
+        raw = None if self.rds_memory is None else self.rds_memory.get(pi, PS)
         if raw is None:
             return
         for i in range(4):
@@ -334,8 +337,8 @@ class RdsDecoder:
         if text is None:
             return
         pi = self._pi.value
-        if self.ps_memory is not None and pi is not None and self._ps.need > 1:
-            self.ps_memory.put(pi, text)
+        if self.rds_memory is not None and pi is not None and self._ps.need > 1:
+            self.rds_memory.put(pi, text, PS)
         ps = charset.decode(text)
         if ps != self._ps_text:
             self._ps_text = ps
@@ -389,13 +392,36 @@ class RdsDecoder:
                 self._put_rt(pending_segment, pending_chars, version_b)
             self._rt_kind = kind
         self._rt_pending = None
-        raw = self._put_rt(segment, chars, version_b)
-        if raw is None:
+        self._recall_rt(events)
+        self._rt_complete(self._put_rt(segment, chars, version_b), version_b, events)
+
+    def _rt_complete(self, whole: bytes | None, version_b: bool, events: list[RdsChange]) -> None:
+        """Publish (and remember) a complete radiotext: `whole` segments, 0x0D included."""
+        if whole is None:
             return
-        text = charset.decode(raw).rstrip(" ")
+        pi = self._pi.value
+        if self.rds_memory is not None and pi is not None and self._rt_a.need > 1:
+            self.rds_memory.put(pi, whole, RT_2B if version_b else RT_2A)
+        if CR in whole:
+            whole = whole[: whole.index(CR)]
+        text = charset.decode(whole).rstrip(" ")
         if text != self._rt_text:
             self._rt_text = text
             events.append(RadioTextChanged(text))
+
+    def _recall_rt(self, events: list[RdsChange]) -> None:
+        """PI and radiotext kind known: a remembered radiotext counts as one sighting (once per buffer)."""
+        if self.rds_memory is None or self._rt_hinted or self._rt_kind is None or self._pi.value is None:
+            return
+        self._rt_hinted = True
+        version_b = bool(self._rt_kind[1])
+        raw = self.rds_memory.get(self._pi.value, RT_2B if version_b else RT_2A)
+        if raw is None:
+            return
+        texts = self._rt_b if version_b else self._rt_a
+        for i in range(len(raw) // texts.size):
+            texts.hint(i, raw[i * texts.size:(i + 1) * texts.size])
+        self._rt_complete(texts.whole(terminator=CR), version_b, events)
 
     def _clear_radiotext_buffers(self) -> None:
         self._rt_a.clear()
@@ -403,9 +429,10 @@ class RdsDecoder:
         self._rt_last_segment = -1
         self._rt_clean_wraps = 0
         self._rt_gap = False
+        self._rt_hinted = False
 
     def _put_rt(self, segment: int, chars: bytes, version_b: bool) -> bytes | None:
-        """Store one segment; the complete raw text when there is one."""
+        """Store one segment; the complete text's whole segments when there is one."""
         texts = self._rt_b if version_b else self._rt_a
         top = texts.highest_received()
         if segment == 0 and self._rt_last_segment == top > 0 and not self._rt_gap:
@@ -413,11 +440,11 @@ class RdsDecoder:
         self._rt_last_segment = segment
         self._rt_gap = False
         texts.put(segment, chars)
-        raw = texts.complete(terminator=CR)
+        raw = texts.whole(terminator=CR)
         if raw is None and self._rt_clean_wraps >= RT_WRAPS_FOR_SHORT_TEXT:
             top = texts.highest_received()
             if top < texts.count - 1:
-                raw = texts.complete(terminator=CR, upto=top)
+                raw = texts.whole(terminator=CR, upto=top)
         return raw
 
     # -- group 4A: clock time

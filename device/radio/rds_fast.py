@@ -15,7 +15,7 @@ is fed **only** groups the chip graded error-free in all four blocks
 until the confirming decoder has its own, and only when both agree on the
 PI. The RDA5807M does not grade blocks C and D, so on that chip the fast path
 never runs and every PS is confirmed twice: on air, or once on air and once
-from the `PsMemory` of stations confirmed before (given as `ps_memory`, used
+from the `RdsMemory` of stations confirmed before (given as `rds_memory`, used
 by the confirming decoder only). A group with any error, or any group on a
 weak signal, only reaches the confirming decoder.
 
@@ -31,9 +31,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Final
 
-from device.radio.ps_memory import PsMemory
 from device.radio.rds import PsChanged, RadioTextChanged, RdsChange, RdsCleared, RdsDecoder
 from device.radio.rds_events import RdsState, RdsStats
+from device.radio.rds_memory import RdsMemory
 
 FAST_RSSI_DBUV: Final = 40
 
@@ -41,8 +41,8 @@ FAST_RSSI_DBUV: Final = 40
 class StationRds:
     """The RDS of the station tuned; see the module docstring."""
 
-    def __init__(self, rbds: bool = False, *, fast: bool = True, ps_memory: PsMemory | None = None) -> None:
-        self.confirmed = RdsDecoder(rbds=rbds, ps_memory=ps_memory)
+    def __init__(self, rbds: bool = False, *, fast: bool = True, rds_memory: RdsMemory | None = None) -> None:
+        self.confirmed = RdsDecoder(rbds=rbds, rds_memory=rds_memory)
         self.fast = RdsDecoder(rbds=rbds, max_errors=0, ps_confirmations=1, rt_confirmations=1)
         self.fast_enabled = fast
         self.fast_groups = 0

@@ -33,7 +33,7 @@ here therefore publishes a value only after it has been received *consistently*:
     segment was seen after every other segment's value first appeared on air:
     this also catches a rename whose old segments were never confirmed (a
     segment lost to noise after the rename would otherwise keep its old value).
-    ``hint()`` counts a remembered value (``device.radio.ps_memory``) as one
+    ``hint()`` counts a remembered value (``device.radio.rds_memory``) as one
     sighting; a text confirmed wholly from hints is the remembered text itself
     and needs no second pass.  Radiotext does without these two rules: on the
     RDA5807M, which cannot tell a damaged block C or D, they would seldom let
@@ -90,11 +90,13 @@ class Confirmed(Generic[T]):
 class SegmentedText:
     """A text received in `count` numbered segments of `size` bytes each."""
 
-    def __init__(self, count: int, size: int, need: int = 2, whole_pass: bool = False) -> None:
+    def __init__(self, count: int, size: int, need: int = 2, whole_pass: bool = False,
+                 doubt: bool = False) -> None:
         self.count = count
         self.size = size
         self.need = max(1, need)
         self.whole_pass = whole_pass and self.need > 1
+        self.doubt = doubt and self.need > 1
         self.clear()
 
     def clear(self) -> None:
@@ -120,7 +122,7 @@ class SegmentedText:
             self._last_seen[index] = self._now
             self._candidate[index] = None
             return
-        if self.whole_pass and self._confirmed[index] is not None:
+        if self.doubt and self._confirmed[index] is not None:
             # A different value where one is confirmed: the station may have changed
             # its text, or the block is damaged. Either way the confirmed value is in
             # doubt until it is seen again or the new one is confirmed.
@@ -142,7 +144,7 @@ class SegmentedText:
 
     def hint(self, index: int, data: bytes) -> None:
         """Count `data` as one earlier sighting of segment `index` (a value remembered
-        from an earlier visit, see `device.radio.ps_memory`).
+        from an earlier visit, see `device.radio.rds_memory`).
 
         Ignored when the segment is confirmed, when another value is pending (what
         arrived on air wins), when `need` is 1, and when the pending value is itself
@@ -192,6 +194,13 @@ class SegmentedText:
         byte (the terminator itself and what follows are dropped).  With `upto`,
         only segments 0..upto are needed.
         """
+        raw = self.whole(terminator, upto)
+        if raw is None or terminator is None or terminator not in raw:
+            return raw
+        return raw[: raw.index(terminator)]
+
+    def whole(self, terminator: int | None = None, upto: int | None = None) -> bytes | None:
+        """As `complete()`, but whole segments: the one holding the terminator is kept entire."""
         out = bytearray()
         last = self.count - 1 if upto is None else upto
         first_seen = last_seen = 0
@@ -203,10 +212,9 @@ class SegmentedText:
             remembered = remembered and self._via_hint[i]
             first_seen = max(first_seen, self._first_seen[i])
             last_seen = self._last_seen[i] if i == 0 else min(last_seen, self._last_seen[i])
-            if terminator is not None and terminator in data:
-                out += data[: data.index(terminator)]
-                break
             out += data
+            if terminator is not None and terminator in data:
+                break
         # `whole_pass`: one text, not a mix: every segment was seen after every other
         # segment's value first appeared on air (a segment not received since another
         # one changed may still hold the old text). A text confirmed wholly from

@@ -57,12 +57,12 @@ from device.radio.core import BRINGUP_RETRY, log, rds_event_doc
 from device.radio.handlers import RadioCommands
 from device.radio.link import TunerLink
 from device.radio.presets import PresetBook
-from device.radio.ps_memory import PsMemory
 from device.radio.rds import (
     AfListChanged,
     PiChanged,
 )
 from device.radio.rds_fast import StationRds
+from device.radio.rds_memory import RdsMemory
 from device.radio.state import RadioStore
 from device.service import ServiceContext
 
@@ -85,8 +85,8 @@ class RadioService(RadioCommands):
             self._settings = self._store.load_settings(defaults, self._config_key)
             self._plan = self._plan_or_default(self._chip or "rda5807m", self._settings)
             self._presets = PresetBook.of(self._store.load_presets(), self.cfg.max_presets)
-            self._ps_memory = PsMemory.from_json(self._store.load_ps_memory())
-            self._rds = StationRds(rbds=self._plan.region == "us", ps_memory=self._ps_memory)
+            self._rds_memory = RdsMemory.from_json(self._store.load_rds_memory())
+            self._rds = StationRds(rbds=self._plan.region == "us", rds_memory=self._rds_memory)
             self._link_state = "up" if self._tuner.up else "down"
         ctx.on_link_event(self._on_link_event)
         ctx.on_link_state(self._on_link_state)
@@ -150,7 +150,7 @@ class RadioService(RadioCommands):
             return {**self._counts, "ready": self._ready, "chip": self._chip, "busy": self._busy,
                     "error": self._error, "rds": {"groups": stats.groups, "used": stats.groups_used,
                                                   "bad_b": stats.groups_bad_b,
-                                                  "names_remembered": len(self._ps_memory)}}
+                                                  "names_remembered": self._rds_memory.names()}}
 
     # -- the link ------------------------------------------------------------------------------
     def _on_link_state(self, state: str) -> None:

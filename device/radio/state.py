@@ -3,8 +3,8 @@
 `Settings` is the user's choice (power, frequency, volume, mute, soft-mute,
 mono, region, spacing, de-emphasis), a frozen value replaced on every change.
 `RadioStore` keeps it, the presets and the station names confirmed by RDS
-(`device.radio.ps_memory`) as JSON files in the state directory (`<name>.json`,
-`<name>_presets.json`, `<name>_ps.json`), written atomically (a crash leaves the
+(`device.radio.rds_memory`) as JSON files in the state directory (`<name>.json`,
+`<name>_presets.json`, `<name>_rds_memory.json`), written atomically (a crash leaves the
 old or the new file, never half of one). A file that cannot be read is logged
 and ignored: the config's defaults apply.
 
@@ -58,7 +58,7 @@ class RadioStore:
     def __init__(self, state_dir: Path | None, name: str) -> None:
         self.settings_path = state_dir / f"{name}.json" if state_dir else None
         self.presets_path = state_dir / f"{name}_presets.json" if state_dir else None
-        self.ps_path = state_dir / f"{name}_ps.json" if state_dir else None
+        self.memory_path = state_dir / f"{name}_rds_memory.json" if state_dir else None
 
     def load_settings(self, defaults: Settings, config_key: dict[str, Any]) -> Settings:
         doc = self._read(self.settings_path)
@@ -96,13 +96,13 @@ class RadioStore:
     def save_presets(self, presets: list[dict[str, Any]]) -> None:
         self._write(self.presets_path, {"presets": presets})
 
-    def load_ps_memory(self) -> Any:
-        """The saved station names (`PsMemory.to_json()`), None when there are none."""
-        doc = self._read(self.ps_path)
-        return doc.get("stations") if isinstance(doc, dict) else None
+    def load_rds_memory(self) -> Any:
+        """The remembered PS and radiotexts (`RdsMemory.to_json()`), None when there are none."""
+        doc = self._read(self.memory_path)
+        return doc.get("texts") if isinstance(doc, dict) else None
 
-    def save_ps_memory(self, stations: list[dict[str, str]]) -> None:
-        self._write(self.ps_path, {"stations": stations})
+    def save_rds_memory(self, texts: list[dict[str, str]]) -> None:
+        self._write(self.memory_path, {"texts": texts})
 
     @staticmethod
     def _read(path: Path | None) -> Any:

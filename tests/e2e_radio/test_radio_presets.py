@@ -64,13 +64,13 @@ def test_radio_remembers_station_names_by_pi(radio_host: Callable[..., RadioHost
     host = radio_host()
     host.wait_rds(lambda d: d["ps"] == "ALPHA FM", timeout=10)
     assert host.cmd({"cmd": "tune", "mhz": 91.7})["ok"]  # saves what was learnt
-    saved = json.loads((host.state_dir / "radio_ps.json").read_text())
-    assert {"pi": "D311", "raw": b"ALPHA FM".hex(), "ps": "ALPHA FM"} in saved["stations"]
+    saved = json.loads((host.state_dir / "radio_rds_memory.json").read_text())
+    assert {"pi": "D311", "kind": "ps", "raw": b"ALPHA FM".hex(), "text": "ALPHA FM"} in saved["texts"]
     host.wait_rds(lambda d: d["ps"] == "KLASSIK", timeout=10)
     host.control("radio/pi", {"mhz": 88.4, "pi": "E123"})  # now a station never heard
     mark = host.mark()
     assert host.cmd({"cmd": "tune", "mhz": 88.4})["ok"]
     host.wait_rds(lambda d: d["pi"] == "E123" and d["ps"] == "ALPHA FM", timeout=10, after=mark)
     assert host.cmd({"cmd": "tune", "mhz": 91.7})["ok"]
-    pis = [s["pi"] for s in json.loads((host.state_dir / "radio_ps.json").read_text())["stations"]]
+    pis = [s["pi"] for s in json.loads((host.state_dir / "radio_rds_memory.json").read_text())["texts"]]
     assert {"D311", "D412", "E123"} <= set(pis)

@@ -225,8 +225,8 @@ def test_service_remembers_confirmed_station_names_across_retunes_and_restarts(t
         _rda_groups(ctx, groups)
         assert ctx.states("radio_rds")[-1][0] == "ALPHA FM"
         cmd(svc, {"cmd": "tune", "mhz": 91.7})  # saves what was learnt
-        saved = json.loads((tmp_path / "radio_ps.json").read_text())
-        assert saved["stations"] == [{"pi": "D311", "raw": b"ALPHA FM".hex(), "ps": "ALPHA FM"}]
+        saved = json.loads((tmp_path / "radio_rds_memory.json").read_text())
+        assert saved["texts"] == [{"pi": "D311", "kind": "ps", "raw": b"ALPHA FM".hex(), "text": "ALPHA FM"}]
         assert svc.diagnostics()["rds"]["names_remembered"] == 1
         cmd(svc, {"cmd": "tune", "mhz": 88.4})
         _rda_groups(ctx, groups)
