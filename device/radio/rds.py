@@ -20,10 +20,10 @@ have grade 0 when the grade is known (all three carry bits of the time).
 Confirmation.  Every field is published only after it has been received
 consistently (see ``device.radio.rds_text``): PI, PTY, TP, TA, music/speech and
 each DI bit after two identical sightings in a row; PS when all four segments are
-confirmed (each seen twice, no mixing of an old and a new name; with a
-``RdsMemory``, the PS last confirmed for the same PI counts as one sighting of
-each segment, see ``device.radio.rds_memory``); radiotext when
-every segment up to the end is confirmed; AF lists when two successive complete
+confirmed (each seen twice, no mixing of an old and a new name); radiotext when
+every segment up to the end is confirmed (no mixing either); with an
+``RdsMemory``, the PS and radiotext last confirmed for the same PI count as one
+sighting of each segment (see ``device.radio.rds_memory``); AF lists when two successive complete
 lists agree.  Clock time is published each time a group passes the gate and the
 sanity checks of ``device.radio.clock``.
 

@@ -25,19 +25,20 @@ here therefore publishes a value only after it has been received *consistently*:
     published unless the identical corruption arrives ``need`` times, and corrupt
     blocks only cost time.
 
-    With ``whole_pass`` (the PS: a station may rename itself every few seconds,
-    and a retune can land just before it does) two more rules keep a published
-    text from being a mix of an old and a new one.  A sighting of a different
-    value puts a confirmed segment in doubt until the confirmed value is seen
-    again or the new one is confirmed.  And the text is whole only when every
+    Two more rules keep a published text from being a mix of an old and a new
+    one (a station may rename itself every few seconds, change its radiotext
+    without flipping the A/B flag, and a retune can land just before it does).
+    With ``whole_pass`` (PS and radiotext) the text is whole only when every
     segment was seen after every other segment's value first appeared on air:
-    this also catches a rename whose old segments were never confirmed (a
-    segment lost to noise after the rename would otherwise keep its old value).
+    this catches a change whose old segments were never confirmed (a segment
+    lost to noise after the change would otherwise keep its old value).  With
+    ``doubt`` (PS only) a sighting of a different value puts a confirmed segment
+    in doubt until the confirmed value is seen again or the new one is
+    confirmed; for radiotext on the RDA5807M, which cannot tell a damaged block
+    C or D, that would seldom let all sixteen segments agree at once.
     ``hint()`` counts a remembered value (``device.radio.rds_memory``) as one
     sighting; a text confirmed wholly from hints is the remembered text itself
-    and needs no second pass.  Radiotext does without these two rules: on the
-    RDA5807M, which cannot tell a damaged block C or D, they would seldom let
-    all sixteen segments agree at once; its A/B flag marks a new text.
+    and needs no second pass.
 
 ``AfList``
     Method-A alternative-frequency lists from group 0A block C: a count code
