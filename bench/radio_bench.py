@@ -38,10 +38,10 @@ from bench.benchlib import broker, machine, pct, tempdir  # noqa: E402
 from tests.e2e_radio.radiohost import BASE, RadioHost  # noqa: E402
 
 TUNE_MS = 60.0
-_FRESH_PI = itertools.count(1)
 SEEK_MS_PER_CHANNEL = 60.0
 GROUP_MS = 1000 / 11.4
 RT_ALPHA = "ALPHA FM - the hits, all day"
+_FRESH_PI = itertools.count(1)  # PIs the radio has never heard (first-visit runs)
 
 
 def _received(host: RadioHost, topic: str, pred: Any, after: int, timeout: float) -> tuple[float, dict[str, Any]]:

@@ -328,8 +328,7 @@ class RdsDecoder:
         raw = None if self.rds_memory is None else self.rds_memory.get(pi, PS)
         if raw is None:
             return
-        for i in range(4):
-            self._ps.hint(i, raw[2 * i:2 * i + 2])
+        self._ps.hint_text(raw)
         self._check_ps(events)
 
     def _check_ps(self, events: list[RdsChange]) -> None:
@@ -419,8 +418,7 @@ class RdsDecoder:
         if raw is None:
             return
         texts = self._rt_b if version_b else self._rt_a
-        for i in range(len(raw) // texts.size):
-            texts.hint(i, raw[i * texts.size:(i + 1) * texts.size])
+        texts.hint_text(raw)
         self._rt_complete(texts.whole(terminator=CR), version_b, events)
 
     def _clear_radiotext_buffers(self) -> None:

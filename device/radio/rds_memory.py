@@ -74,12 +74,16 @@ class RdsMemory:
         return self._texts.get((pi, kind))
 
     def put(self, pi: int, raw: bytes, kind: str = PS) -> bool:
-        """Remember `raw` as the `kind` text of `pi`; True when that changed the memory."""
-        if not 0 <= pi <= 0xFFFF or not valid(kind, raw):
-            return False
+        """Remember `raw` as the `kind` text of `pi`; True when that changed the memory.
+
+        Called for every group that completes a text; the common case (the text is
+        already remembered) costs one lookup.
+        """
         key = (pi, kind)
         if self._texts.get(key) == raw:
             self._texts.move_to_end(key)
+            return False
+        if not 0 <= pi <= 0xFFFF or not valid(kind, raw):
             return False
         self._texts[key] = raw
         self._texts.move_to_end(key)
@@ -87,12 +91,6 @@ class RdsMemory:
             self._texts.popitem(last=False)
         self.changed = True
         return True
-
-    def forget(self) -> None:
-        """Drop everything."""
-        if self._texts:
-            self._texts.clear()
-            self.changed = True
 
     def to_json(self) -> list[dict[str, str]]:
         """Oldest first, so that loading keeps the order."""

@@ -164,6 +164,11 @@ class SegmentedText:
             if self._candidate_count[index] >= self.need:
                 self._accept(index, data, True)
 
+    def hint_text(self, raw: bytes) -> None:
+        """`hint()` every whole segment of a remembered text, from segment 0."""
+        for i in range(min(len(raw) // self.size, self.count)):
+            self.hint(i, raw[i * self.size:(i + 1) * self.size])
+
     def _accept(self, index: int, data: bytes, via_hint: bool = False) -> None:
         self._via_hint[index] = via_hint
         previous = self._confirmed[index]
