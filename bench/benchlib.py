@@ -19,7 +19,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from device.localbroker import Mosquitto, find_mosquitto  # noqa: E402
+from device.app.localbroker import Mosquitto, find_mosquitto  # noqa: E402
 
 PI2MQTT = [sys.executable, "-m", "device"]
 

@@ -34,7 +34,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from device.localbroker import Mosquitto  # noqa: E402
+from device.app.localbroker import Mosquitto  # noqa: E402
 
 DEVICE = "relbench"
 LIVE = f"pi2mqtt/{DEVICE}/cpu"

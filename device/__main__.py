@@ -1,5 +1,5 @@
 """`python -m device` runs the pi2mqtt command line."""
 
-from device.cli import main
+from device.app.cli import main
 
 raise SystemExit(main())

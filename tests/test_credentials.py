@@ -1,4 +1,4 @@
-"""device.credentials: secrets from files and systemd credentials, never in an error message."""
+"""device.app.credentials: secrets from files and systemd credentials, never in an error message."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from device.credentials import (
+from device.app.credentials import (
     credential_path,
     read_credential,
     read_secret,

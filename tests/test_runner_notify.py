@@ -120,8 +120,8 @@ def test_runner_sighup_with_a_good_config_applies_it(
 
 
 def test_runner_password_from_systemd_credential(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from device.app.runner import read_password
     from device.config import parse_config
-    from device.runner import read_password
 
     creds = tmp_path / "creds"
     creds.mkdir()
@@ -133,9 +133,9 @@ def test_runner_password_from_systemd_credential(tmp_path: Path, monkeypatch: py
 
 
 def test_runner_outbox_follows_the_config(tmp_path: Path) -> None:
+    from device.app.runner import open_configured_outbox
     from device.config import parse_config
     from device.outbox import MemoryOutbox, SqliteOutbox
-    from device.runner import open_configured_outbox
 
     mem = open_configured_outbox(parse_config({"outbox": {"durability": "memory", "max_rows": 123}}), tmp_path)
     assert isinstance(mem, MemoryOutbox) and mem.max_rows == 123

@@ -1,4 +1,4 @@
-"""device.sdnotify against a real AF_UNIX datagram socket standing in for systemd."""
+"""device.app.sdnotify against a real AF_UNIX datagram socket standing in for systemd."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from device import sdnotify
+from device.app import sdnotify
 
 
 @pytest.fixture

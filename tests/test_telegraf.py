@@ -29,8 +29,8 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from device.config import parse_config
-from device.daemon import Daemon
-from device.service import Service, ServiceContext
+from device.core.daemon import Daemon
+from device.core.services import Service, ServiceContext
 from tests.mosquitto import Mosquitto
 from tests.mqttwait import Msg, Subscriber
 

@@ -23,8 +23,8 @@ from gpiozero import Device
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from device.config import parse_config
-from device.daemon import Daemon
-from device.service import Service, ServiceContext
+from device.core.daemon import Daemon
+from device.core.services import Service, ServiceContext
 from device.view.keys import describe_command, parse_keys, radio_command, status_note
 from device.view.model import RadioState, ViewModel
 from tests.mosquitto import Mosquitto

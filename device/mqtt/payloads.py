@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from device.core.timefmt import iso_ms
 from device.errors import CommandError
-from device.timefmt import iso_ms
 
 MAX_COMMAND_BYTES = 4096
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode

@@ -21,12 +21,14 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
+from device.core.services import Service, ServiceContext
+from device.core.timefmt import iso_ms
 from device.errors import CommandError
 from device.radio.band import BandPlan, band_plan, khz_to_mhz
 from device.radio.config import RadioConfig
 from device.radio.link import TunerLink
 from device.radio.presets import PresetBook
-from device.radio.rds import (
+from device.radio.rds.decoder import (
     AfListChanged,
     ClockTimeReceived,
     PiChanged,
@@ -37,11 +39,9 @@ from device.radio.rds import (
     RdsCleared,
     TrafficChanged,
 )
-from device.radio.rds_fast import StationRds
-from device.radio.rds_memory import RdsMemory
+from device.radio.rds.fast import StationRds
+from device.radio.rds.memory import RdsMemory
 from device.radio.state import RadioStore, Settings, Signal
-from device.service import Service, ServiceContext
-from device.timefmt import iso_ms
 
 log = logging.getLogger("pi2mqtt.radio")
 

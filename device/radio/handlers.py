@@ -19,7 +19,7 @@ from device.radio.band import BandPlan, band_plan, khz_to_mhz, regions_for
 from device.radio.commands import Request
 from device.radio.core import RadioCore, log
 from device.radio.presets import Preset, clean_name
-from device.radio.rds_fast import StationRds
+from device.radio.rds.fast import StationRds
 
 
 class RadioCommands(RadioCore):

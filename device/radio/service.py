@@ -50,6 +50,7 @@ from dataclasses import replace
 from typing import Any
 
 from device.components.base import EntityInfo
+from device.core.services import ServiceContext
 from device.errors import CommandError
 from device.radio import validate
 from device.radio.band import khz_to_mhz
@@ -57,14 +58,13 @@ from device.radio.core import BRINGUP_RETRY, log, rds_event_doc
 from device.radio.handlers import RadioCommands
 from device.radio.link import TunerLink
 from device.radio.presets import PresetBook
-from device.radio.rds import (
+from device.radio.rds.decoder import (
     AfListChanged,
     PiChanged,
 )
-from device.radio.rds_fast import StationRds
-from device.radio.rds_memory import RdsMemory
+from device.radio.rds.fast import StationRds
+from device.radio.rds.memory import RdsMemory
 from device.radio.state import RadioStore
-from device.service import ServiceContext
 
 
 class RadioService(RadioCommands):

@@ -3,7 +3,7 @@
 `Settings` is the user's choice (power, frequency, volume, mute, soft-mute,
 mono, region, spacing, de-emphasis), a frozen value replaced on every change.
 `RadioStore` keeps it, the presets and the station names confirmed by RDS
-(`device.radio.rds_memory`) as JSON files in the state directory (`<name>.json`,
+(`device.radio.rds.memory`) as JSON files in the state directory (`<name>.json`,
 `<name>_presets.json`, `<name>_rds_memory.json`), written atomically (a crash leaves the
 old or the new file, never half of one). A file that cannot be read is logged
 and ignored: the config's defaults apply.
@@ -21,8 +21,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from device.core.statedir import atomic_write
 from device.radio.presets import Preset
-from device.state import atomic_write
 
 log = logging.getLogger("pi2mqtt.radio")
 

@@ -14,7 +14,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from device.config import parse_config
-from device.daemon import Daemon
+from device.core.daemon import Daemon
 from tests.mosquitto import Mosquitto
 from tests.mqttwait import Subscriber
 
@@ -58,7 +58,7 @@ def start_daemon(broker: Mosquitto, factory: MockFactory, tmp_path: Path, protoc
     secret.chmod(0o600)
     cpu = tmp_path / "cpu_temp"
     cpu.write_text("45000\n")
-    from device.runner import read_password
+    from device.app.runner import read_password
 
     cfg = parse_config({
         "device": {"id": DEVICE},

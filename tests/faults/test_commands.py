@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from device.config import parse_config
-from device.daemon import Daemon
+from device.core.daemon import Daemon
+from device.core.ratelimit import TokenBucket
 from device.mqtt.payloads import MAX_COMMAND_BYTES
-from device.ratelimit import TokenBucket
 from tests.mosquitto import Mosquitto
 from tests.mqttwait import Subscriber
 

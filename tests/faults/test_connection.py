@@ -11,7 +11,7 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from device.config import parse_config
-from device.daemon import Daemon
+from device.core.daemon import Daemon
 from device.mqtt.client import MqttClient
 from device.mqtt.failures import explain_connect_error, explain_early_close
 from device.mqtt.topics import Topics

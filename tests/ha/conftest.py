@@ -10,7 +10,7 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from device.config import parse_config
-from device.daemon import Daemon
+from device.core.daemon import Daemon
 from tests.mosquitto import Mosquitto
 
 

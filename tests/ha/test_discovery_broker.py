@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from device.daemon import Daemon
+from device.core.daemon import Daemon
+from device.core.services import Service, ServiceContext
 from device.ha import ha_delay
-from device.service import Service, ServiceContext
 from tests.ha.rules import check_component
 from tests.mosquitto import Mosquitto
 from tests.mqttwait import Msg, Subscriber

@@ -17,7 +17,7 @@ from paho.mqtt.properties import Properties
 
 from device.components.base import PolledComponent
 from device.config.model import Polled
-from device.daemon import Daemon
+from device.core.daemon import Daemon
 from tests.mosquitto import Mosquitto
 from tests.mqttwait import Subscriber
 

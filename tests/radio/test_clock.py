@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from device.radio.clock import (
+from device.radio.rds.clock import (
     MJD_MAX,
     MJD_MIN,
     ClockTime,
@@ -16,8 +16,8 @@ from device.radio.clock import (
     encode_4a,
     mjd_to_date,
 )
-from device.radio.rds import ClockTimeReceived, RdsDecoder
-from device.radio.rds_encode import group_4a
+from device.radio.rds.decoder import ClockTimeReceived, RdsDecoder
+from device.radio.rds.encode import group_4a
 
 MJD_EPOCH = date(1858, 11, 17)
 

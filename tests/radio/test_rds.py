@@ -10,9 +10,8 @@ from typing import TypeVar
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from device.radio import charset
-from device.radio.pty import RBDS_PTY, RDS_PTY, pty_name
-from device.radio.rds import (
+from device.radio.rds import charset
+from device.radio.rds.decoder import (
     AfListChanged,
     DecoderInfo,
     DecoderInfoChanged,
@@ -28,7 +27,7 @@ from device.radio.rds import (
     TrafficChanged,
     rbds_callsign,
 )
-from device.radio.rds_encode import (
+from device.radio.rds.encode import (
     Group,
     af_pairs,
     block_b,
@@ -37,6 +36,7 @@ from device.radio.rds_encode import (
     ps_groups,
     radiotext_groups,
 )
+from device.radio.rds.ptype import RBDS_PTY, RDS_PTY, pty_name
 
 E = TypeVar("E")
 PI = 0xD3C2

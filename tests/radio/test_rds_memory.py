@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from device.radio.rds import PsChanged, RadioTextChanged, RdsDecoder
-from device.radio.rds_encode import group_2a, group_2b, ps_groups
-from device.radio.rds_memory import PS, RT_2A, RT_2B, RdsMemory
-from device.radio.rds_text import SegmentedText
+from device.radio.rds.decoder import PsChanged, RadioTextChanged, RdsDecoder
+from device.radio.rds.encode import group_2a, group_2b, ps_groups
+from device.radio.rds.memory import PS, RT_2A, RT_2B, RdsMemory
+from device.radio.rds.text import SegmentedText
 from device.radio.state import RadioStore
 from tests.radio.test_rds_stream import PI, Noise, damage, mixed_schedule
 

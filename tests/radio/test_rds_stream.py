@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from device.radio.rds import PsChanged, RadioTextChanged, RdsDecoder
-from device.radio.rds_encode import Group, group_0a, group_2a, group_4a, ps_groups
+from device.radio.rds.decoder import PsChanged, RadioTextChanged, RdsDecoder
+from device.radio.rds.encode import Group, group_0a, group_2a, group_4a, ps_groups
 
 PI = 0xC201
 GROUPS_PER_SECOND = 11.4

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from device.radio.rds import PsChanged
-from device.radio.rds_encode import ps_groups
-from device.radio.rds_fast import StationRds
+from device.radio.rds.decoder import PsChanged
+from device.radio.rds.encode import ps_groups
+from device.radio.rds.fast import StationRds
 
 GROUPS = ps_groups(0xD311, "ALPHA FM", pty=10)
 

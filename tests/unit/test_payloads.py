@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from device.core.statedir import SeqStore
+from device.core.timefmt import iso_ms
 from device.errors import CommandError
 from device.mqtt import payloads
 from device.mqtt.topics import Topics
-from device.state import SeqStore
-from device.timefmt import iso_ms
 
 
 def test_timestamp_is_utc_iso_with_milliseconds() -> None:

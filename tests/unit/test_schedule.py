@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from device.schedule import ChangeFilter, next_slot
+from device.core.schedule import ChangeFilter, next_slot
 
 
 def test_schedule_deadlines_come_from_the_start_not_from_now() -> None:

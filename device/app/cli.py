@@ -25,7 +25,7 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 DEFAULT_CONFIG = Path("/etc/pi2mqtt/pi2mqtt.toml")
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = REPO_ROOT / "examples" / "demo.toml"
 
 
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return cmd_run(args)
         if args.command == "demo":
-            from device.demo import run_demo
+            from device.app.demo import run_demo
 
             return run_demo(args)
         if args.command == "watch":
@@ -136,6 +136,6 @@ def sim_environment(cfg: Config, config_path: Path, sim_dir: Path, *, auto: bool
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from device.runner import run
+    from device.app.runner import run
 
     return run(args)

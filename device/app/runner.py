@@ -31,8 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from device import sdnotify
-from device.cli import EXIT_OK, default_config_path, setup_logging, sim_environment
+from device.app import sdnotify
+from device.app.cli import EXIT_OK, default_config_path, setup_logging, sim_environment
 from device.config import Config, ConfigError, load_config
 from device.errors import Pi2MqttError
 
@@ -41,7 +41,7 @@ log = logging.getLogger("pi2mqtt")
 
 def read_password(cfg: Config) -> str | None:
     """The MQTT password: mqtt.password_file, a systemd credential, or (discouraged) mqtt.password."""
-    from device.credentials import resolve_secret
+    from device.app.credentials import resolve_secret
 
     m = cfg.mqtt
     return resolve_secret(value=m.password, file=m.password_file, default_credential="mqtt-password")
@@ -60,8 +60,8 @@ def open_configured_outbox(cfg: Config, state_dir: Path) -> Any:
 
 def start_daemon(cfg: Config, state_dir: Path) -> Any:
     """Pick the pin factory, open the outbox, build and start the daemon; returns it running."""
-    from device.daemon import Daemon
-    from device.gpio import load_pin_factory
+    from device.app.pinfactory import load_pin_factory
+    from device.core.daemon import Daemon
 
     password = read_password(cfg)
     factory = load_pin_factory(cfg.gpio.pin_factory)
@@ -73,7 +73,7 @@ def start_daemon(cfg: Config, state_dir: Path) -> Any:
         raise
     daemon.start()
     # Once the first readings are out, give back what start-up used and no longer needs.
-    from device.memory import release_startup_memory
+    from device.app.memtrim import release_startup_memory
 
     trim = threading.Timer(2.0, release_startup_memory)
     trim.daemon = True
@@ -180,7 +180,7 @@ class Supervisor:
         finally:
             sdnotify.stopping()
             self.daemon.stop()
-            from device.gpio import release_pin_factory
+            from device.app.pinfactory import release_pin_factory
 
             threading.Thread(target=release_pin_factory, daemon=True).start()
 
@@ -200,7 +200,7 @@ class Supervisor:
         old = self.daemon
         old_cfg = old.cfg
         old.stop()
-        from device.gpio import release_pin_factory
+        from device.app.pinfactory import release_pin_factory
 
         release_pin_factory()
         try:
@@ -216,10 +216,10 @@ class Supervisor:
 
 
 def run(args: argparse.Namespace) -> int:
-    from device.memory import limit_malloc_arenas
+    from device.app.memtrim import limit_malloc_arenas
 
     limit_malloc_arenas()
-    from device.state import resolve_state_dir
+    from device.core.statedir import resolve_state_dir
 
     path = args.config or default_config_path()
     overrides: dict[str, Any] = {}

@@ -3,7 +3,7 @@
 Theory of operation
 -------------------
 Polled entities that share an interval share a `PollGroup` thread: it sleeps
-until the next deadline (`device.schedule.next_slot`: start + k·interval, so
+until the next deadline (`device.core.schedule.next_slot`: start + k·interval, so
 the period stays exact over hours), reads every member in turn and hands each
 value to the daemon. Fifty entities at 10 Hz cost one wake-up per 100 ms, not
 fifty — and their readings reach the outbox together, so the MQTT sender
@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from device.components.base import PolledComponent
-from device.schedule import next_slot
+from device.core.schedule import next_slot
 
 log = logging.getLogger("pi2mqtt.poller")
 

@@ -3,7 +3,7 @@
 Theory of operation
 -------------------
 The RDS decoder publishes a PS or a radiotext only when every segment has been
-received twice (see `device.radio.rds_text`): one sighting could be a block the
+received twice (see `device.radio.rds.text`): one sighting could be a block the
 noise damaged without the chip noticing. For a PS that costs eight 0A groups, at
 least 0.7 s and usually 0.9 s, and on the RDA5807M, which grades only blocks A
 and B, there is no error-free shortcut; a radiotext takes two passes of its
@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Final
 
-from device.radio import charset
+from device.radio.rds import charset
 
 PS: Final = "ps"
 RT_2A: Final = "rt2a"

@@ -22,10 +22,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from device.cli import DEMO_CONFIG, sim_environment
+from device.app.cli import DEMO_CONFIG, sim_environment
+from device.app.localbroker import Mosquitto, find_mosquitto
+from device.app.runner import start_daemon
 from device.config import load_config
-from device.localbroker import Mosquitto, find_mosquitto
-from device.runner import start_daemon
 
 log = logging.getLogger("pi2mqtt.demo")
 
@@ -100,7 +100,7 @@ def run_demo(args: argparse.Namespace) -> int:
             stop.set()
             if daemon is not None:
                 daemon.stop()
-                from device.gpio import release_pin_factory
+                from device.app.pinfactory import release_pin_factory
 
                 threading.Thread(target=release_pin_factory, daemon=True).start()
             broker.stop()

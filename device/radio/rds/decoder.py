@@ -18,14 +18,14 @@ Clock time is stricter: with ``strict_clock`` (default) blocks B, C and D must
 have grade 0 when the grade is known (all three carry bits of the time).
 
 Confirmation.  Every field is published only after it has been received
-consistently (see ``device.radio.rds_text``): PI, PTY, TP, TA, music/speech and
+consistently (see ``device.radio.rds.text``): PI, PTY, TP, TA, music/speech and
 each DI bit after two identical sightings in a row; PS when all four segments are
 confirmed (each seen twice, no mixing of an old and a new name); radiotext when
 every segment up to the end is confirmed (no mixing either); with an
 ``RdsMemory``, the PS and radiotext last confirmed for the same PI count as one
-sighting of each segment (see ``device.radio.rds_memory``); AF lists when two successive complete
+sighting of each segment (see ``device.radio.rds.memory``); AF lists when two successive complete
 lists agree.  Clock time is published each time a group passes the gate and the
-sanity checks of ``device.radio.clock``.
+sanity checks of ``device.radio.rds.clock``.
 
 Station identity.  PI comes from block A: the first PI is confirmed after two
 identical sightings in a row.  Once a PI is confirmed, a group whose usable block A
@@ -53,10 +53,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from device.radio import charset
-from device.radio.clock import ClockTime, decode_4a
-from device.radio.pty import pty_name
-from device.radio.rds_events import (
+from device.radio.rds import charset
+from device.radio.rds.clock import ClockTime, decode_4a
+from device.radio.rds.events import (
     AfListChanged,
     ClockTimeReceived,
     DecoderInfo,
@@ -72,8 +71,9 @@ from device.radio.rds_events import (
     RdsStats,
     TrafficChanged,
 )
-from device.radio.rds_memory import PS, RT_2A, RT_2B, RdsMemory
-from device.radio.rds_text import AfList, Confirmed, SegmentedText
+from device.radio.rds.memory import PS, RT_2A, RT_2B, RdsMemory
+from device.radio.rds.ptype import pty_name
+from device.radio.rds.text import AfList, Confirmed, SegmentedText
 
 __all__ = [
     "AfListChanged",

@@ -5,7 +5,7 @@ The simulator's chip models run under MicroPython and carry their own small
 encoder; this one is the reference they can be checked against.
 
 Every function returns a ``Group`` (a tuple of four 16-bit ints, blocks A-D).
-Text is encoded with the RDS character set (``device.radio.charset``).
+Text is encoded with the RDS character set (``device.radio.rds.charset``).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from device.radio import charset
-from device.radio.clock import encode_4a
-from device.radio.rds_text import AF_COUNT_FIRST, AF_FILLER, AF_NONE
+from device.radio.rds import charset
+from device.radio.rds.clock import encode_4a
+from device.radio.rds.text import AF_COUNT_FIRST, AF_FILLER, AF_NONE
 
 Group = tuple[int, int, int, int]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from device.radio.clock import ClockTime
+from device.radio.rds.clock import ClockTime
 
 # --- events -----------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ newer (a restart does the same: in flight is RAM-only). Order is the order of
 connection came up ahead of an older backlog (docs/reliability.md, "Backfill").
 
 `MemoryOutbox` keeps the queue in RAM with a row cap and drop-oldest;
-`SqliteOutbox` (device/outbox_sqlite.py, importable from here too) implements
+`SqliteOutbox` (device/outbox/sqlite.py, importable from here too) implements
 the same interface durably; `open_outbox()` picks one.
 """
 
@@ -162,7 +162,7 @@ def open_outbox(state_dir: Path | None, **caps: Any) -> Outbox:
     """The durable outbox at state_dir/outbox.db, or a MemoryOutbox when state_dir is None."""
     if state_dir is None:
         return MemoryOutbox(max_rows=int(caps.get("max_rows", 100_000)))
-    from device.outbox_sqlite import SqliteOutbox
+    from device.outbox.sqlite import SqliteOutbox
 
     state_dir = Path(state_dir)
     try:
@@ -176,7 +176,7 @@ def __getattr__(name: str) -> Any:
     # `from device.outbox import SqliteOutbox` keeps working; loaded on first use so that
     # the two modules can import each other's names.
     if name in ("SqliteOutbox", "DURABILITIES"):
-        from device import outbox_sqlite
+        from device.outbox import sqlite as outbox_sqlite
 
         return getattr(outbox_sqlite, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -32,17 +32,17 @@ from device.components.base import Component, EventComponent, OutputComponent, P
 from device.components.registry import build_components
 from device.components.status_led import StatusLed
 from device.config.model import Config, Polled
+from device.core.poller import PollGroup, build_groups
+from device.core.ratelimit import TokenBucket
+from device.core.schedule import ChangeFilter
+from device.core.services import Service
+from device.core.statedir import SeqStore
+from device.core.timefmt import iso_ms
 from device.errors import CommandError
 from device.mqtt import payloads
 from device.mqtt.client import MqttClient
 from device.mqtt.topics import Topics
 from device.outbox import MemoryOutbox, Outbox, OutMsg
-from device.poller import PollGroup, build_groups
-from device.ratelimit import TokenBucket
-from device.schedule import ChangeFilter
-from device.service import Service
-from device.state import SeqStore
-from device.timefmt import iso_ms
 
 log = logging.getLogger("pi2mqtt")
 
@@ -108,7 +108,7 @@ class Daemon:
         for comp in build_components(cfg, pin_factory):
             self.add_component(comp)
         for bcfg in cfg.bme280:
-            from device.coproc.bme280 import Bme280Sensor
+            from device.components.bme280 import Bme280Sensor
 
             self.add_component(Bme280Sensor(bcfg, self.link))
         if cfg.radio is not None:

@@ -36,7 +36,7 @@ here therefore publishes a value only after it has been received *consistently*:
     in doubt until the confirmed value is seen again or the new one is
     confirmed; for radiotext on the RDA5807M, which cannot tell a damaged block
     C or D, that would seldom let all sixteen segments agree at once.
-    ``hint()`` counts a remembered value (``device.radio.rds_memory``) as one
+    ``hint()`` counts a remembered value (``device.radio.rds.memory``) as one
     sighting; a text confirmed wholly from hints is the remembered text itself
     and needs no second pass.
 
@@ -145,7 +145,7 @@ class SegmentedText:
 
     def hint(self, index: int, data: bytes) -> None:
         """Count `data` as one earlier sighting of segment `index` (a value remembered
-        from an earlier visit, see `device.radio.rds_memory`).
+        from an earlier visit, see `device.radio.rds.memory`).
 
         Ignored when the segment is confirmed, when another value is pending (what
         arrived on air wins), when `need` is 1, and when the pending value is itself

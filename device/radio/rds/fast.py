@@ -31,9 +31,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Final
 
-from device.radio.rds import PsChanged, RadioTextChanged, RdsChange, RdsCleared, RdsDecoder
-from device.radio.rds_events import RdsState, RdsStats
-from device.radio.rds_memory import RdsMemory
+from device.radio.rds.decoder import PsChanged, RadioTextChanged, RdsChange, RdsCleared, RdsDecoder
+from device.radio.rds.events import RdsState, RdsStats
+from device.radio.rds.memory import RdsMemory
 
 FAST_RSSI_DBUV: Final = 40
 
