@@ -41,7 +41,9 @@ in 16 of 2) is complete when (1) every segment up to and including the one holdi
 stations that send short texts without 0x0D: the decoder has seen the station go
 straight from its highest segment k back to segment 0 three times, with no group
 lost in between (so segment k+1 cannot have been missed to noise), and segments
-0..k are confirmed.  Trailing spaces are stripped.  A flip of the A/B flag, or a
+0..k are confirmed.  Bytes after the 0x0D in its segment are not text: they are
+neither checked for control codes nor compared between sightings.  Trailing spaces
+are stripped.  A flip of the A/B flag, or a
 switch between 2A and 2B, clears the segments once two radiotext groups in a row
 agree on the new flag (one corrupt block B cannot wipe the text); the last
 published text stays until the new one is complete.
@@ -110,6 +112,19 @@ class _Counters:
 
     def bump(self, name: str) -> None:
         self.values[name] += 1
+
+
+def _text_up_to_end(chars: bytes) -> bytes:
+    """A radiotext segment with what follows its 0x0D (end of text) blanked.
+
+    Stations send anything after the end marker (a real one sends ``39 0D 00 00``);
+    those bytes are not text, so they are neither checked nor compared between
+    sightings.
+    """
+    if CR not in chars:
+        return chars
+    end = chars.index(CR) + 1
+    return chars[:end] + b" " * (len(chars) - end)
 
 
 # --- the decoder --------------------------------------------------------------------
@@ -367,7 +382,7 @@ class RdsDecoder:
             self._rt_gap = True  # a radiotext segment went missing
             return
         segment = b & 0xF
-        chars = _blocks_pair(d) if version_b else _blocks_pair(c) + _blocks_pair(d)
+        chars = _text_up_to_end(_blocks_pair(d) if version_b else _blocks_pair(c) + _blocks_pair(d))
         if any(charset.is_control(ch) and ch not in _RT_ALLOWED_CONTROLS for ch in chars):
             self._counters.bump("segments_rejected")
             self._rt_gap = True
