@@ -33,6 +33,10 @@ class DeviceError(Pi2MqttError, RuntimeError):
     """A device could not be set up or read."""
 
 
+class NoSample(DeviceError):
+    """A sensor has not produced a sample yet: there is nothing to publish this time."""
+
+
 class ReadTimeout(DeviceError, TimeoutError):
     """A device read did not finish within its timeout."""
 

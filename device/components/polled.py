@@ -1,7 +1,13 @@
 """Polled sensors: light level (LDR), distance (HC-SR04), MCP3008 channels, CPU temperature.
 
 Each wraps one gpiozero device; `read()` returns the value to publish, rounded
-to what the sensor can really resolve. The daemon calls `read()` on the
+to what the sensor can really resolve.
+
+The light and distance sensors average a queue of samples that gpiozero fills
+on its own thread. Built with `partial=True`, gpiozero answers 0.0 while that
+queue is still empty — a value the sensor never measured. `read()` raises
+`NoSample` instead until the first real sample is in, and the poller publishes
+nothing for that slot. The daemon calls `read()` on the
 component's own thread with a timeout, so a read that hangs or raises degrades
 this entity only.
 """
@@ -14,7 +20,14 @@ from gpiozero import MCP3008, CPUTemperature, DistanceSensor, LightSensor
 
 from device.components.base import PolledComponent, close_quietly
 from device.config.model import CpuTemperatureConfig, DistanceConfig, LightConfig, Mcp3008Config
-from device.errors import DeviceError
+from device.errors import DeviceError, NoSample
+
+
+def require_sample(dev: Any) -> None:
+    """Raise NoSample while a smoothed gpiozero device's sample queue is still empty."""
+    queue = getattr(getattr(dev, "_queue", None), "queue", None)
+    if queue is not None and len(queue) == 0:
+        raise NoSample("no sample measured yet")
 
 
 class LightLevel(PolledComponent):
@@ -39,6 +52,7 @@ class LightLevel(PolledComponent):
 
     def read(self) -> float:
         assert self._dev is not None
+        require_sample(self._dev)
         return round(float(self._dev.value) * 100.0, 1)
 
     def close(self) -> None:
@@ -75,6 +89,7 @@ class Distance(PolledComponent):
 
     def read(self) -> float:
         assert self._dev is not None
+        require_sample(self._dev)
         return round(float(self._dev.distance), 3)
 
     def close(self) -> None:

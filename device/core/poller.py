@@ -27,6 +27,7 @@ from typing import Any
 
 from device.components.base import PolledComponent
 from device.core.schedule import next_slot
+from device.errors import NoSample
 
 log = logging.getLogger("pi2mqtt.poller")
 
@@ -80,8 +81,11 @@ class PollGroup:
                     self.current = comp
                     self.busy_since = monotonic()
                 ts = wall()
+                sampled = True
                 try:
                     value, error = comp.read(), None
+                except NoSample:  # nothing measured yet: publish nothing, not a made-up value
+                    value, error, sampled = None, None, False
                 except Exception as e:  # a failing device degrades its own entity only
                     value, error = None, f"{type(e).__name__}: {e}"
                 with self._lock:
@@ -90,6 +94,8 @@ class PollGroup:
                     self.reads += 1
                 if self._stop.is_set():
                     return
+                if not sampled:
+                    continue
                 try:
                     self.on_value(comp, value, ts, error)
                 except Exception:
