@@ -7,7 +7,9 @@ retained, QoS 1:
 - on every connect to the broker (and at once when already connected);
 - again when `<ha prefix>/status` says `online` (Home Assistant restarted), after a
   random 0.5 to 3 s delay so that a house full of devices does not answer at once;
-- when the radio's presets change (the preset select's options).
+- when what it describes changes: the radio's band plan (band, spacing: the frequency
+  number's min/max/step) or presets (the preset select's options). A new config
+  (SIGHUP) builds a new daemon, and so a new announcement with its entities.
 
 What was announced is remembered in `<state dir>/ha.json`; on start, components
 that are no longer configured are removed from HA (see `discovery.removals`).
@@ -63,7 +65,7 @@ def describe(daemon: Any) -> DeviceDescription:
         specs.extend(EntitySpec(info, exp) for info in comp.describe_all())
     radio: RadioSpec | None = None
     for name, service in daemon.services.items():
-        if radio is None and hasattr(service, "band_limits"):  # the radio (RADIO_API.md hooks)
+        if radio is None and hasattr(service, "band_limits"):  # the radio's discovery hooks
             lo, hi, step = service.band_limits()
             names = tuple(str(p.get("name")) for p in service.presets() if p.get("name"))
             radio = RadioSpec(name, float(lo), float(hi), float(step), tuple(dict.fromkeys(names)))
@@ -138,7 +140,9 @@ class Discovery:
         self._client.on_connected(self.publish)
         radio = self._radio_service()
         if radio is not None and hasattr(radio, "on_presets_changed"):
-            radio.on_presets_changed(self._on_presets_changed)
+            radio.on_presets_changed(self._on_radio_changed)
+        if radio is not None and hasattr(radio, "on_plan_changed"):
+            radio.on_plan_changed(self._on_radio_changed)
         if self._client.connected:
             self.publish()
 
@@ -161,13 +165,16 @@ class Discovery:
             self._timer.daemon = True
             self._timer.start()
 
-    def _on_presets_changed(self) -> None:
+    def _on_radio_changed(self) -> None:
+        """The radio's presets or band plan changed: describe again, publish if it differs."""
         try:
             desc = describe(self._daemon)
         except Exception:
             log.exception("re-describing the radio for discovery failed")
             return
         with self._lock:
+            if desc == self._desc:
+                return
             old = discovery.platforms(self._desc)
             self._desc = desc
             if not self._per_entity:

@@ -8,15 +8,17 @@ there is one, the radio (band limits, preset names) — as a frozen
 `DeviceDescription`. Everything else is a function of that description:
 
 - `components(desc)` → `{component_id: component}`: one HA entity per pi2mqtt
-  entity, and twelve for the radio (frequency and volume numbers, a preset
+  entity, an `event` entity `<name>_press` more for each press input (button,
+  doorbell), and twelve for the radio (frequency and volume numbers, a preset
   select, seek/scan buttons, power/mute switches, RSSI/PS/radiotext/PTY sensors).
 - `device_config(desc, removed)` → the one retained document of device-based
   discovery (`<prefix>/device/<id>/config`): `dev`, `o`, shared availability,
   `cmps`; components listed in `removed` go out as `{"p": platform}`, which
   is how HA is told to drop them.
 - `entity_configs(desc)` → `{topic: document}` for per-entity discovery
-  (`<prefix>/<platform>/<id>/<component>/config`), each carrying `dev`, `o` and
-  its own availability.
+  (`<prefix>/<platform>/<id>/<component>/config`), each carrying `dev`, `o`,
+  its own availability and `object_id` (HA before 2025.10 knows no
+  `default_entity_id`).
 - `removals(previous, current)` compares what was published last time (kept in
   the state directory as a `Published` record) with what is published now, and
   says which components to drop and which config topics to clear.
@@ -39,6 +41,11 @@ STATUS_ONLINE = "online"
 STATUS_OFFLINE = "offline"
 
 VALUE = "{{ value_json.value }}"
+# A press input's reading as an HA event: true → press, false → release.
+PRESS_EVENT = '{"event_type": "{{ \'press\' if value_json.value else \'release\' }}"}'
+PRESS_KINDS = frozenset({"button"})
+PRESS_SUFFIX = "_press"
+
 # A JSON boolean as ON/OFF; `None` (a failed reading, value null) makes HA show "unknown".
 ON_OFF = "{% if value_json.value is none %}None{% elif value_json.value %}ON{% else %}OFF{% endif %}"
 
@@ -197,6 +204,17 @@ def entity_component(desc: DeviceDescription, spec: EntitySpec) -> dict[str, Any
     return comp
 
 
+def press_component(desc: DeviceDescription, spec: EntitySpec) -> dict[str, Any]:
+    """The HA `event` entity of a press input: fires `press` and `release` for automations."""
+    info = spec.info
+    cid = f"{info.name}{PRESS_SUFFIX}"
+    label = f"{info.friendly_name or _title(info.name)} press"
+    comp = _identity(desc, "event", cid, label)
+    comp.update(state_topic=f"{desc.topic_base}/{info.name}", event_types=["press", "release"],
+                value_template=PRESS_EVENT, device_class="button")
+    return comp
+
+
 def radio_components(desc: DeviceDescription, radio: RadioSpec) -> dict[str, dict[str, Any]]:
     """The radio as HA sees it: numbers, a select, buttons, switches and sensors."""
     n = radio.name
@@ -242,7 +260,11 @@ def radio_components(desc: DeviceDescription, radio: RadioSpec) -> dict[str, dic
 
 def components(desc: DeviceDescription) -> dict[str, dict[str, Any]]:
     """Every component of the device, keyed by component id (entity name, or radio_<part>)."""
-    out = {spec.info.name: entity_component(desc, spec) for spec in desc.entities}
+    out: dict[str, dict[str, Any]] = {}
+    for spec in desc.entities:
+        out[spec.info.name] = entity_component(desc, spec)
+        if spec.info.kind in PRESS_KINDS:
+            out[f"{spec.info.name}{PRESS_SUFFIX}"] = press_component(desc, spec)
     if desc.radio is not None:
         out.update(radio_components(desc, desc.radio))
     return out
@@ -282,6 +304,7 @@ def entity_configs(desc: DeviceDescription) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for cid, comp in components(desc).items():
         doc = {k: v for k, v in comp.items() if k != "p"}
+        doc["object_id"] = doc["default_entity_id"].split(".", 1)[1]  # HA before 2025.10
         doc.update(device=device_block(desc), o=origin_block(desc), availability=availability(desc), qos=desc.qos)
         out[entity_topic(desc.discovery_prefix, comp["p"], desc.device_id, cid)] = doc
     return out

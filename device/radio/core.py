@@ -85,6 +85,7 @@ class RadioCore(Service):
         self._presets = PresetBook(max_slots=cfg.max_presets)
         self._last_preset: int | None = None
         self._preset_listeners: list[Callable[[], None]] = []
+        self._plan_listeners: list[Callable[[], None]] = []
         self._known: dict[int, set[int]] = {}
         self._scan_results: list[dict[str, Any]] = []
         self._seek_result: dict[str, Any] | None = None
@@ -191,6 +192,17 @@ class RadioCore(Service):
                 cb()
             except Exception:
                 log.exception("radio: a presets listener failed")
+
+    def _plan_changed(self) -> None:
+        """Tell the plan listeners (Home Assistant discovery) the band plan may have changed.
+
+        Call with no lock held; listeners compare, so a call without a change costs nothing.
+        """
+        for cb in list(self._plan_listeners):
+            try:
+                cb()
+            except Exception:
+                log.exception("radio: a band plan listener failed")
 
     # -- band plans ----------------------------------------------------------------------------
     def _plan_or_default(self, chip: str, s: Settings) -> BandPlan:

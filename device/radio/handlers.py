@@ -285,6 +285,7 @@ class RadioCommands(RadioCore):
             if new.power:
                 self._event({"event": "tuned", "mhz": khz_to_mhz(target)})
             self._save_settings()
+        self._plan_changed()
 
     # -- presets -------------------------------------------------------------------------------
     def _cmd_preset_set(self, req: Request) -> dict[str, Any]:

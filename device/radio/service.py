@@ -121,7 +121,7 @@ class RadioService(RadioCommands):
         with self._lock:
             self._save_settings()
 
-    # -- hooks for Home Assistant discovery (RADIO_API.md) ------------------------------------
+    # -- hooks for Home Assistant discovery (docs/home-assistant.md) ------------------------------------
     def band_limits(self) -> tuple[float, float, float]:
         """(min_mhz, max_mhz, step_mhz) of the current band plan."""
         with self._lock:
@@ -136,6 +136,10 @@ class RadioService(RadioCommands):
     def on_presets_changed(self, callback: Callable[[], None]) -> None:
         """Call `callback()` (no lock held) after every change of the presets."""
         self._preset_listeners.append(callback)
+
+    def on_plan_changed(self, callback: Callable[[], None]) -> None:
+        """Call `callback()` (no lock held) after the band plan (band, spacing) may have changed."""
+        self._plan_listeners.append(callback)
 
     def entities(self) -> list[EntityInfo]:
         return [
@@ -333,6 +337,7 @@ class RadioService(RadioCommands):
                     self._event({"event": "tuned", "mhz": khz_to_mhz(khz)})
                 self._save_settings()
             log.info("radio: %s ready, %s", self._chip, "on" if s.power else "off")
+            self._plan_changed()
         except CommandError as e:
             with self._lock:
                 self._error = e.message

@@ -21,19 +21,34 @@ UNITS: dict[str, set[str]] = {
     "frequency": {"Hz", "kHz", "MHz", "GHz"},
 }
 BINARY_CLASSES = {"door", "motion", "occupancy", "opening", "window", "presence"}
-PLATFORMS = {"sensor", "binary_sensor", "switch", "light", "number", "select", "button"}
+PLATFORMS = {"sensor", "binary_sensor", "switch", "light", "number", "select", "button", "event"}
+EVENT_CLASSES = {"button", "doorbell", "motion"}
 NEEDS_COMMAND = {"switch", "light", "number", "select", "button"}
-NEEDS_STATE = {"sensor", "binary_sensor"}
+NEEDS_STATE = {"sensor", "binary_sensor", "event"}
 
 
-def check_component(cid: str, comp: dict[str, Any], device_id: str) -> list[str]:
-    """Problems HA would have with one component ([] when none)."""
+def check_component(cid: str, comp: dict[str, Any], device_id: str, *, per_entity: bool = False) -> list[str]:
+    """Problems HA would have with one component ([] when none).
+
+    Device mode (HA 2024.12+) must not send the deprecated `object_id`; per-entity mode
+    (for HA before 2025.10, which knows no `default_entity_id`) must send both, agreeing.
+    A per-entity document has no `p`: pass it with `p` added back.
+    """
     bad: list[str] = []
     p = comp.get("p")
     if p not in PLATFORMS:
         bad.append(f"{cid}: platform {p!r}")
-    if "object_id" in comp or "obj_id" in comp:
-        bad.append(f"{cid}: deprecated object_id")
+    if "obj_id" in comp:
+        bad.append(f"{cid}: abbreviated obj_id")
+    if not per_entity and "object_id" in comp:
+        bad.append(f"{cid}: deprecated object_id in device mode")
+    if per_entity and f"{p}.{comp.get('object_id')}" != comp.get("default_entity_id"):
+        bad.append(f"{cid}: object_id {comp.get('object_id')!r} does not match default_entity_id")
+    if p == "event":
+        if not comp.get("event_types") or "press" not in comp["event_types"]:
+            bad.append(f"{cid}: event without a press event type")
+        if comp.get("device_class") not in (None, *EVENT_CLASSES):
+            bad.append(f"{cid}: event device_class {comp.get('device_class')!r}")
     if comp.get("unique_id") != f"pi2mqtt_{device_id}_{cid}":
         bad.append(f"{cid}: unique_id {comp.get('unique_id')!r}")
     dei = comp.get("default_entity_id", "")
@@ -58,4 +73,33 @@ def check_component(cid: str, comp: dict[str, Any], device_id: str) -> list[str]
         bad.append(f"{cid}: measurement without unit")
     if p == "select" and not comp.get("options"):
         bad.append(f"{cid}: select without options")
+    return bad
+
+
+def check_device(cmps: dict[str, dict[str, Any]], device_id: str, *, per_entity: bool = False,
+                 radio_state: dict[str, Any] | None = None, presses: tuple[str, ...] = (),
+                 radio: str = "radio") -> list[str]:
+    """Every rule on a whole device's components ({component id: component}).
+
+    - each component passes `check_component`;
+    - each press input (button, doorbell) has an `event` entity `<name>_press` on its topic;
+    - with a radio state: the frequency number's min/max/step equal its min_mhz/max_mhz/step,
+      and the preset select's options are the preset names (checked by the caller's state).
+    """
+    bad: list[str] = []
+    for cid, comp in cmps.items():
+        bad += check_component(cid, comp, device_id, per_entity=per_entity)
+    for name in presses:
+        ev = cmps.get(f"{name}_press")
+        if ev is None or ev.get("p") != "event":
+            bad.append(f"{name}: no event entity {name}_press")
+        elif ev.get("state_topic") != cmps.get(name, {}).get("state_topic"):
+            bad.append(f"{name}_press: state_topic differs from the binary sensor's")
+    if radio_state is not None:
+        freq = cmps.get(f"{radio}_frequency", {})
+        want = {"min": radio_state["min_mhz"], "max": radio_state["max_mhz"],
+                "step": radio_state["step_khz"] / 1000}
+        for key, value in want.items():
+            if freq.get(key) is None or abs(float(freq[key]) - float(value)) > 1e-9:
+                bad.append(f"{radio}_frequency: {key} {freq.get(key)!r}, the radio state says {value!r}")
     return bad

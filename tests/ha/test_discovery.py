@@ -97,6 +97,15 @@ def test_discovery_every_component_fits_ha_rules() -> None:
     assert problems == []
     ids = [c["unique_id"] for c in cmps.values()]
     assert len(ids) == len(set(ids))
+    assert cmps["bell_press"]["p"] == "event" and cmps["bell_press"]["state_topic"] == cmps["bell"]["state_topic"]
+    assert "hall_press" not in cmps  # motion is not a press
+
+
+def test_discovery_press_event_template_names_the_event() -> None:
+    # HA renders value_template to JSON with an event_type from event_types.
+    ev = d.press_component(desc(), EntitySpec(EntityInfo("bell", "button", "binary_sensor")))
+    assert ev["event_types"] == ["press", "release"]
+    assert ev["value_template"] == '{"event_type": "{{ \'press\' if value_json.value else \'release\' }}"}'
 
 
 def test_discovery_rules_catch_what_ha_refuses() -> None:
@@ -114,7 +123,10 @@ def test_discovery_per_entity_documents_carry_device_and_origin() -> None:
     assert "homeassistant/number/lab/radio_frequency/config" in docs
     for doc in docs.values():
         assert doc["device"] == DEV and doc["o"] == ORIGIN and doc["availability"] == AVTY
-        assert "p" not in doc and "object_id" not in doc and doc["unique_id"].startswith("pi2mqtt_lab_")
+        assert "p" not in doc and doc["unique_id"].startswith("pi2mqtt_lab_")
+        # HA before 2025.10 reads object_id; later versions default_entity_id: both, agreeing.
+        assert doc["default_entity_id"].endswith("." + doc["object_id"])
+    assert docs["homeassistant/sensor/lab/cpu/config"]["object_id"] == "lab_cpu"
 
 
 def test_discovery_removals_same_mode() -> None:

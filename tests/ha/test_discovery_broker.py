@@ -20,7 +20,7 @@ DEVICE_TOPIC = "homeassistant/device/hatest/config"
 
 
 class StubRadio(Service):
-    """Just the discovery hooks of RADIO_API.md, and one state publication."""
+    """Just the radio's discovery hooks (device/radio/service.py), and one state publication."""
 
     name = "radio"
 
@@ -166,7 +166,7 @@ def test_ha_discovery_per_entity_mode_and_removal(
     pump = msg.json()
     assert pump["device"]["identifiers"] == ["pi2mqtt_hatest"] and pump["o"]["name"] == "pi2mqtt"
     assert pump["availability"][0]["topic"] == "pi2mqtt/hatest/status"
-    assert pump["unique_id"] == "pi2mqtt_hatest_pump" and "object_id" not in pump
+    assert pump["unique_id"] == "pi2mqtt_hatest_pump" and pump["object_id"] == "hatest_pump"
     assert not subscriber.on(DEVICE_TOPIC)
     first.stop()
     daemon_factory({k: v for k, v in doc.items() if k != "relay"})
