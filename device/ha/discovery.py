@@ -40,6 +40,9 @@ MANUFACTURER = "pi2mqtt"
 STATUS_ONLINE = "online"
 STATUS_OFFLINE = "offline"
 
+# A discovery document or component: JSON-shaped (str keys; str, number, bool, list, dict values).
+Doc = dict[str, Any]
+
 VALUE = "{{ value_json.value }}"
 # A press input's reading as an HA event: true → press, false → release.
 PRESS_EVENT = '{"event_type": "{{ \'press\' if value_json.value else \'release\' }}"}'
@@ -128,7 +131,7 @@ def safe_id(text: str) -> str:
     return _ID_RE.sub("_", text)
 
 
-def device_block(desc: DeviceDescription) -> dict[str, Any]:
+def device_block(desc: DeviceDescription) -> Doc:
     return {
         "identifiers": [f"pi2mqtt_{safe_id(desc.device_id)}"],
         "name": desc.name,
@@ -138,7 +141,7 @@ def device_block(desc: DeviceDescription) -> dict[str, Any]:
     }
 
 
-def origin_block(desc: DeviceDescription) -> dict[str, Any]:
+def origin_block(desc: DeviceDescription) -> Doc:
     # No "url": the project publishes no home page yet, and HA makes it optional.
     return {"name": "pi2mqtt", "sw": desc.sw_version}
 
@@ -148,7 +151,7 @@ def availability(desc: DeviceDescription) -> list[dict[str, str]]:
              "payload_not_available": STATUS_OFFLINE}]
 
 
-def _identity(desc: DeviceDescription, platform: str, comp_id: str, name: str) -> dict[str, Any]:
+def _identity(desc: DeviceDescription, platform: str, comp_id: str, name: str) -> Doc:
     slug = safe_id(f"{desc.device_id}_{comp_id}").lower().replace("-", "_")
     return {
         "p": platform,
@@ -165,7 +168,7 @@ def _title(name: str) -> str:
 # -- components ----------------------------------------------------------------------
 
 
-def entity_component(desc: DeviceDescription, spec: EntitySpec) -> dict[str, Any]:
+def entity_component(desc: DeviceDescription, spec: EntitySpec) -> Doc:
     """The HA component for one pi2mqtt entity (sensor, binary_sensor, switch or light)."""
     info = spec.info
     topic = f"{desc.topic_base}/{info.name}"
@@ -204,7 +207,7 @@ def entity_component(desc: DeviceDescription, spec: EntitySpec) -> dict[str, Any
     return comp
 
 
-def press_component(desc: DeviceDescription, spec: EntitySpec) -> dict[str, Any]:
+def press_component(desc: DeviceDescription, spec: EntitySpec) -> Doc:
     """The HA `event` entity of a press input: fires `press` and `release` for automations."""
     info = spec.info
     cid = f"{info.name}{PRESS_SUFFIX}"
@@ -215,16 +218,16 @@ def press_component(desc: DeviceDescription, spec: EntitySpec) -> dict[str, Any]
     return comp
 
 
-def radio_components(desc: DeviceDescription, radio: RadioSpec) -> dict[str, dict[str, Any]]:
+def radio_components(desc: DeviceDescription, radio: RadioSpec) -> dict[str, Doc]:
     """The radio as HA sees it: numbers, a select, buttons, switches and sensors."""
     n = radio.name
     state = f"{desc.topic_base}/{n}"
     rds = f"{desc.topic_base}/{n}_rds"
     cmd = f"{desc.topic_base}/{n}/set"
     title = _title(n)
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, Doc] = {}
 
-    def add(suffix: str, platform: str, label: str, **fields: Any) -> None:
+    def add(suffix: str, platform: str, label: str, **fields: object) -> None:
         cid = f"{n}_{suffix}"
         out[cid] = {**_identity(desc, platform, cid, f"{title} {label}"), **fields}
 
@@ -258,9 +261,9 @@ def radio_components(desc: DeviceDescription, radio: RadioSpec) -> dict[str, dic
     return out
 
 
-def components(desc: DeviceDescription) -> dict[str, dict[str, Any]]:
+def components(desc: DeviceDescription) -> dict[str, Doc]:
     """Every component of the device, keyed by component id (entity name, or radio_<part>)."""
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, Doc] = {}
     for spec in desc.entities:
         out[spec.info.name] = entity_component(desc, spec)
         if spec.info.kind in PRESS_KINDS:
@@ -286,9 +289,9 @@ def entity_topic(prefix: str, platform: str, device_id: str, comp_id: str) -> st
     return f"{prefix}/{platform}/{safe_id(device_id)}/{safe_id(comp_id)}/config"
 
 
-def device_config(desc: DeviceDescription, removed: dict[str, str] | None = None) -> dict[str, Any]:
+def device_config(desc: DeviceDescription, removed: dict[str, str] | None = None) -> Doc:
     """The device-based discovery document; `removed` ({id: platform}) are sent as `{"p": …}`."""
-    cmps: dict[str, dict[str, Any]] = {cid: {"p": p} for cid, p in sorted((removed or {}).items())}
+    cmps: dict[str, Doc] = {cid: {"p": p} for cid, p in sorted((removed or {}).items())}
     cmps.update(components(desc))
     return {
         "dev": device_block(desc),
@@ -299,9 +302,9 @@ def device_config(desc: DeviceDescription, removed: dict[str, str] | None = None
     }
 
 
-def entity_configs(desc: DeviceDescription) -> dict[str, dict[str, Any]]:
+def entity_configs(desc: DeviceDescription) -> dict[str, Doc]:
     """Per-entity discovery: {config topic: document}, each with `dev`, `o` and availability."""
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, Doc] = {}
     for cid, comp in components(desc).items():
         doc = {k: v for k, v in comp.items() if k != "p"}
         doc["object_id"] = doc["default_entity_id"].split(".", 1)[1]  # HA before 2025.10
@@ -341,6 +344,6 @@ def removals(previous: Published | None, current: Published, device_id: str) -> 
     return Removals(clear_topics=topics)
 
 
-def dumps(doc: dict[str, Any]) -> bytes:
+def dumps(doc: Doc) -> bytes:
     """Compact UTF-8 JSON (units such as °C stay readable)."""
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
