@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Install pi2mqtt on a Raspberry Pi (Raspberry Pi OS Bookworm, systemd 252):
-#   a virtual environment under /opt/pi2mqtt, the hardened unit, an example config in
-#   /etc/pi2mqtt (only if none is there), the device groups, then `systemctl daemon-reload`.
+# Install pi2mqtt on a Raspberry Pi (Raspberry Pi OS Bookworm or Trixie, Pi 5 included):
+#   the GPIO backend (Debian's python3-lgpio, python3-spidev), a virtual environment under
+#   /opt/pi2mqtt that sees them, the hardened unit, an example config in /etc/pi2mqtt (only
+#   if none is there), the device groups, then `systemctl daemon-reload`.
 # Safe to run again: it upgrades the package and the unit and keeps your config.
 #
-#   sudo systemd/install.sh [--dry-run] [--enable] [--root DIR] [--python PY]
+#   sudo systemd/install.sh [--dry-run] [--enable] [--root DIR] [--python PY] [--no-apt]
 #
 #   --dry-run   print every command instead of running it (no root needed)
 #   --enable    also `systemctl enable --now pi2mqtt`
 #   --root DIR  install into DIR as if it were / (for packaging and tests): no groups,
-#               no systemctl
+#               no apt-get, no systemctl
 #   --python PY interpreter for the venv (default: python3)
+#   --no-apt    do not apt-get the GPIO backend (install lgpio and spidev yourself)
+#   --machine M act as on a machine of this `uname -m` (for tests; default: this one)
 set -euo pipefail
 
 SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,9 +21,14 @@ DRY=0
 ENABLE=0
 ROOT=""
 PYTHON=python3
+APT=1
+MACHINE="$(uname -m)"
 GROUPS_NEEDED=(dialout gpio i2c spi)
+# gpiozero's backend on every Pi (the only one on a Pi 5) and hardware SPI for the MCP3008,
+# built by Debian for the system's own Python: the venv sees them (--system-site-packages).
+GPIO_PACKAGES=(python3-lgpio python3-spidev)
 
-usage() { sed -n '2,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -28,6 +36,8 @@ while [ $# -gt 0 ]; do
     --enable) ENABLE=1 ;;
     --root) ROOT="${2:?--root needs a directory}"; shift ;;
     --python) PYTHON="${2:?--python needs an interpreter}"; shift ;;
+    --no-apt) APT=0 ;;
+    --machine) MACHINE="${2:?--machine needs a name such as aarch64}"; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "install.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -68,25 +78,55 @@ else
   say "groups: skipped (--root)"
 fi
 
-# 2. The virtual environment and the package.
+# 2. The GPIO backend: without it gpiozero falls back to "native" mode (broken on a Pi 5)
+#    and the MCP3008 to software SPI. See docs/hardware.md, "Installing".
+case "$MACHINE" in
+  aarch64|armv7l|armv6l) ON_PI=1 ;;
+  *) ON_PI=0 ;;
+esac
+if [ -n "$ROOT" ]; then
+  say "GPIO backend: skipped (--root)"
+elif [ "$ON_PI" = 0 ]; then
+  say "GPIO backend: skipped (not a Raspberry Pi: $MACHINE)"
+elif [ "$APT" = 0 ]; then
+  say "GPIO backend: skipped (--no-apt); install ${GPIO_PACKAGES[*]} or pip install 'pi2mqtt[pi]'"
+elif dpkg-query -W -f='${Status}\n' "${GPIO_PACKAGES[@]}" 2>/dev/null \
+    | grep -c '^install ok installed' | grep -qx "${#GPIO_PACKAGES[@]}"; then
+  say "GPIO backend: ${GPIO_PACKAGES[*]} present"
+elif command -v apt-get >/dev/null 2>&1 || [ "$DRY" = 1 ]; then
+  run apt-get update --quiet
+  run apt-get install --yes --no-install-recommends "${GPIO_PACKAGES[@]}"
+else
+  say "GPIO backend: no apt-get here; install lgpio and spidev for $PYTHON yourself"
+fi
+
+# 3. The virtual environment (seeing the system's site-packages) and the package.
 if [ -x "$VENV/bin/python" ]; then
   say "venv $VENV: present"
+  if grep -qi '^include-system-site-packages *= *false' "$VENV/pyvenv.cfg" 2>/dev/null; then
+    run sed -i 's/^include-system-site-packages *= *false/include-system-site-packages = true/I' \
+      "$VENV/pyvenv.cfg"
+  fi
 else
   run mkdir -p "$PREFIX"
-  run "$PYTHON" -m venv "$VENV"
+  run "$PYTHON" -m venv --system-site-packages "$VENV"
 fi
 run "$VENV/bin/pip" install --quiet --upgrade pip
-run "$VENV/bin/pip" install --quiet --upgrade "$SRC"
+if [ "$ON_PI" = 1 ]; then
+  run "$VENV/bin/pip" install --quiet --upgrade "$SRC[pi]"
+else
+  run "$VENV/bin/pip" install --quiet --upgrade "$SRC"
+fi
 if [ -d "$SRC/docs" ]; then
   run mkdir -p "$PREFIX/docs"
   run cp -r "$SRC/docs/." "$PREFIX/docs/"
 fi
 
-# 3. The unit (always the current one).
+# 4. The unit (always the current one).
 run install -d -m 0755 "$UNIT_DIR"
 run install -m 0644 "$SRC/systemd/pi2mqtt.service" "$UNIT_DIR/pi2mqtt.service"
 
-# 4. Configuration: an example only when there is none; never overwrite.
+# 5. Configuration: an example only when there is none; never overwrite.
 run install -d -m 0755 "$ETC"
 if [ -e "$ETC/pi2mqtt.toml" ]; then
   say "config $ETC/pi2mqtt.toml: present, kept"
@@ -120,7 +160,7 @@ if [ -z "$ROOT" ]; then
     || say "warning: $ETC/pi2mqtt.toml does not validate yet; fix it before starting"
 fi
 
-# 5. Tell systemd.
+# 6. Tell systemd.
 if [ -n "$ROOT" ]; then
   say "systemctl: skipped (--root)"
 elif [ -d /run/systemd/system ] || [ "$DRY" = 1 ]; then

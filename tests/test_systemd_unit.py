@@ -117,7 +117,7 @@ def test_install_dry_run_prints_and_changes_nothing(tmp_path: Path) -> None:
     r = run_install("--dry-run", "--root", str(tmp_path))
     assert r.returncode == 0, r.stderr
     out = r.stdout
-    assert f"+ python3 -m venv {tmp_path}/opt/pi2mqtt/venv" in out
+    assert f"+ python3 -m venv --system-site-packages {tmp_path}/opt/pi2mqtt/venv" in out
     assert f"{tmp_path}/opt/pi2mqtt/venv/bin/pip install --quiet --upgrade {ROOT}" in out
     assert f"+ install -m 0644 {UNIT} {tmp_path}/etc/systemd/system/pi2mqtt.service" in out
     assert f"{tmp_path}/etc/pi2mqtt/pi2mqtt.toml" in out
@@ -135,6 +135,51 @@ def test_install_dry_run_on_the_real_root_needs_no_root() -> None:
         assert f"group {g}: present" in r.stdout or f"+ groupadd --system {g}" in r.stdout
 
 
+def test_install_dry_run_on_a_pi_installs_the_gpio_backend() -> None:
+    # Bookworm and Trixie (Pi 5 included): Debian's lgpio and spidev, seen by the venv,
+    # and the `pi` extra (whose markers they satisfy).
+    for machine in ("aarch64", "armv7l", "armv6l"):
+        r = run_install("--dry-run", "--machine", machine)
+        assert r.returncode == 0, r.stderr
+        out = r.stdout
+        assert ("+ apt-get install --yes --no-install-recommends python3-lgpio python3-spidev" in out
+                or "GPIO backend: python3-lgpio python3-spidev present" in out), out
+        assert "+ python3 -m venv --system-site-packages /opt/pi2mqtt/venv" in out or "venv /opt/pi2mqtt/venv: present" in out
+        assert f"pip install --quiet --upgrade {ROOT}\\[pi\\]" in out, out
+        lines = out.splitlines()
+        apt = [i for i, ln in enumerate(lines) if ln.startswith("+ apt-get install")]
+        pip = [i for i, ln in enumerate(lines) if "[pi" in ln]
+        assert not apt or apt[0] < pip[0], "the backend must be there before pip resolves the extra"
+
+
+def test_install_dry_run_elsewhere_skips_the_gpio_backend() -> None:
+    r = run_install("--dry-run", "--machine", "x86_64")
+    assert r.returncode == 0, r.stderr
+    assert "GPIO backend: skipped (not a Raspberry Pi: x86_64)" in r.stdout
+    assert "apt-get" not in r.stdout and "[pi" not in r.stdout
+    r = run_install("--dry-run", "--machine", "aarch64", "--no-apt")
+    assert "GPIO backend: skipped (--no-apt)" in r.stdout and "apt-get" not in r.stdout
+
+
+def test_pi_extra_pins_the_gpio_backend_to_pi_machines() -> None:
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["pi"]
+    reqs = {Requirement(r).name: Requirement(r) for r in extra}
+    assert set(reqs) == {"lgpio", "spidev"}
+    pi5_bookworm = {"sys_platform": "linux", "platform_machine": "aarch64", "python_version": "3.11"}
+    trixie = {**pi5_bookworm, "python_version": "3.13"}
+    pc = {**pi5_bookworm, "platform_machine": "x86_64"}
+    for name, req in reqs.items():
+        assert req.specifier and all(s.operator == ">=" for s in req.specifier), name
+        assert req.marker is not None and req.marker.evaluate(pi5_bookworm), name
+        assert not req.marker.evaluate(pc), name
+    # No lgpio wheel on PyPI for 3.13: Trixie gets Debian's python3-lgpio from install.sh.
+    assert reqs["lgpio"].marker is not None and not reqs["lgpio"].marker.evaluate(trixie)
+
+
 def test_install_rejects_unknown_options() -> None:
     r = run_install("--frobnicate")
     assert r.returncode == 2 and "unknown option" in r.stderr
@@ -148,7 +193,11 @@ def test_install_into_root_is_idempotent_and_keeps_config(tmp_path: Path) -> Non
     for name in ("python", "pip"):
         (venv / name).write_text(f'#!/bin/sh\necho "{name} $*" >> {log}\n')
         (venv / name).chmod(0o755)
+    # A venv from an older install that cannot see Debian's python3-lgpio is opened up.
+    cfg = venv.parent / "pyvenv.cfg"
+    cfg.write_text("home = /usr/bin\ninclude-system-site-packages = false\n")
     assert run_install("--root", str(tmp_path)).returncode == 0
+    assert "include-system-site-packages = true" in cfg.read_text()
     unit = tmp_path / "etc" / "systemd" / "system" / "pi2mqtt.service"
     config = tmp_path / "etc" / "pi2mqtt" / "pi2mqtt.toml"
     assert unit.read_text() == UNIT.read_text()
