@@ -34,7 +34,7 @@ from device.core.services import Service, ServiceContext
 from tests.mosquitto import Mosquitto
 from tests.mqttwait import Msg, Subscriber
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 CONF = REPO / "examples" / "telegraf.conf"
 
 

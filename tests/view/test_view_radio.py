@@ -30,7 +30,7 @@ from device.view.model import RadioState, ViewModel
 from tests.mosquitto import Mosquitto
 from tests.mqttwait import Subscriber
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 # ---- keys (pure) -------------------------------------------------------------------

@@ -12,7 +12,7 @@ from device.radio.rds.encode import group_2a, group_2b, ps_groups
 from device.radio.rds.memory import PS, RT_2A, RT_2B, RdsMemory
 from device.radio.rds.text import SegmentedText
 from device.radio.state import RadioStore
-from tests.radio.test_rds_stream import PI, Noise, damage, mixed_schedule
+from tests.radio.rds.test_rds_stream import PI, Noise, damage, mixed_schedule
 
 RDA = [0, 0, None, None]  # the RDA5807M grades blocks A and B only
 

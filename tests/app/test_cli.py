@@ -12,7 +12,7 @@ import pytest
 from tests.mosquitto import Mosquitto
 from tests.mqttwait import Subscriber
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def pi2mqtt(*args: str, timeout: float = 60, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -32,7 +32,7 @@ from device.view.render import plain_line
 from tests.mosquitto import Mosquitto
 from tests.mqttwait import Subscriber
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def reading(value: Any, unit: str | None = None, seq: int = 1) -> bytes:
