@@ -29,6 +29,10 @@ class CommandError(Pi2MqttError, ValueError):
         super().__init__(f"{code}: {message}")
 
 
+class StateDirInUse(Pi2MqttError, BlockingIOError):
+    """Another pi2mqtt holds the state directory (one daemon per state directory)."""
+
+
 class DeviceError(Pi2MqttError, RuntimeError):
     """A device could not be set up or read."""
 

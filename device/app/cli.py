@@ -17,7 +17,7 @@ from typing import Any
 from device import __version__
 from device.config import Config, ConfigError, load_config
 from device.config.model import CpuTemperatureConfig
-from device.errors import Pi2MqttError
+from device.errors import Pi2MqttError, StateDirInUse
 
 log = logging.getLogger("pi2mqtt")
 
@@ -84,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         for line in e.problems:
             print(line, file=sys.stderr)
+        return EXIT_USAGE
+    except StateDirInUse as e:
+        print(f"pi2mqtt: {e}", file=sys.stderr)
         return EXIT_USAGE
     except Pi2MqttError as e:
         print(f"pi2mqtt: {e}", file=sys.stderr)

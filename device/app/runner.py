@@ -232,6 +232,9 @@ def run(args: argparse.Namespace) -> int:
         state_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise ConfigError([f"{path}: device.state_dir: cannot create {state_dir}: {e.strerror}"]) from None
+    from device.app.statelock import StateDirLock
+
+    lock = StateDirLock(state_dir)  # before anything opens the outbox or the seq file
 
     def prepare(c: Config) -> Config:
         return sim_environment(c, path.resolve(), state_dir / "hwsim") if args.sim else c
@@ -246,5 +249,8 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, sup.on_stop_signal)
     signal.signal(signal.SIGINT, sup.on_stop_signal)
     signal.signal(signal.SIGHUP, sup.on_reload_signal)
-    sup.serve(prepare(cfg))
+    try:
+        sup.serve(prepare(cfg))
+    finally:
+        lock.release()
     return EXIT_OK

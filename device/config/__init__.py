@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from device.config import checks
 from device.config.durations import Duration, format_duration, parse_duration
 from device.config.model import DEVICE_KINDS, Config, Entity
 from device.errors import ConfigError
@@ -65,9 +66,15 @@ def parse_config(
             node = node.setdefault(key, {})
         node[last] = value
     try:
-        return Config.model_validate(data)
+        cfg = Config.model_validate(data)
     except ValidationError as e:
-        raise ConfigError([f"{source}: {line}" for line in _problems(e, data)]) from None
+        # Report the rules across sections too, for every part that is valid on its own.
+        lines = _problems(e, data) + [f"{key}: {msg}" for key, msg in checks.problems(checks.salvage(data))]
+        raise ConfigError([f"{source}: {line}" for line in lines]) from None
+    found = checks.problems(checks.parts_of(cfg))
+    if found:
+        raise ConfigError([f"{source}: {key}: {msg}" for key, msg in found])
+    return cfg
 
 
 def _toml_message(e: tomllib.TOMLDecodeError) -> str:

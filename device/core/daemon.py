@@ -289,9 +289,8 @@ class Daemon:
         if error is not None:
             h.errors += 1
             if h.error != error:
-                h.error = error
                 log.warning("%s: read failed: %s", comp.name, error)
-                self.publish_value(comp, None, ts, error)
+                self._set_error(comp, error, ts)
             return
         if h.error is not None or h.timed_out:
             log.info("%s: reading again", comp.name)
@@ -305,13 +304,24 @@ class Daemon:
     def _emit_event(self, comp: EventComponent, value: Any) -> None:
         self.publish_value(comp, value, time.time())
 
+    def _set_error(self, comp: Component, why: str, ts: float) -> None:
+        """Record why `comp` fails; publish `null` with the reason only when it starts failing.
+
+        Once means once: while an entity stays down its reads may fail for other reasons
+        (a timeout, then a link that is down); diagnostics keep the latest, subscribers
+        see one error until the entity recovers.
+        """
+        h = self.health[comp.name]
+        first = h.error is None
+        h.error = why
+        if first:
+            self.publish_value(comp, None, ts, why)
+
     def _mark_failed(self, comp: Component, why: str) -> None:
         self.failed[comp.name] = why
-        h = self.health[comp.name]
-        h.error = why
-        h.errors += 1
+        self.health[comp.name].errors += 1
         log.error("%s %s: %s (the other entities carry on)", comp.kind, comp.name, why)
-        self.publish_value(comp, None, time.time(), why)
+        self._set_error(comp, why, time.time())
 
     def _supervise(self, now: float) -> None:
         for g in list(self.groups):
@@ -325,9 +335,8 @@ class Daemon:
             h.timed_out = True
             h.errors += 1
             why = f"timeout: no answer within {g.timeouts.get(comp.name, 2.0):g}s"
-            h.error = why
             log.warning("%s: %s; marked unavailable, the others carry on", comp.name, why)
-            self.publish_value(comp, None, time.time(), why)
+            self._set_error(comp, why, time.time())
             moved = g.split_stuck(now)
             if moved is not None:
                 self.groups.append(moved)

@@ -26,7 +26,7 @@ def pi2mqtt(*args: str, timeout: float = 60, env: dict[str, str] | None = None) 
         ('[mqtt]\nkeepalive = "10s"\nclient_idd = "x"\n', "mqtt.client_idd: unknown key; did you mean 'client_id'?"),
         ('[mqtt\nurl = "x"\n', "TOML syntax error: line 1"),
         ('[[led]]\nname = "l"\npin = "five"\n', "led[0].pin: Input should be a valid integer"),
-        ('[[led]]\nname = "l"\npin = 5\n[[relay]]\nname = "r"\npin = 5\n', "GPIO5 is wired to both"),
+        ('[[led]]\nname = "l"\npin = 5\n[[relay]]\nname = "r"\npin = 5\n', "relay[0].pin: GPIO5 is already wired to led[0] ('l')"),
     ],
 )
 @pytest.mark.parametrize("command", ["check", "run"])

@@ -83,8 +83,8 @@ def test_config_every_problem_at_once(tmp_path: Path) -> None:
 def test_config_duplicate_names_and_pins(tmp_path: Path) -> None:
     out = problems(tmp_path, '[[led]]\nname = "x"\npin = 5\n[[relay]]\nname = "x"\npin = 5\n')
     text = "\n".join(out)
-    assert "'x' is used by led and relay" in text
-    assert "GPIO5 is wired to both" in text
+    assert "relay[0].name: 'x' is already the name of led[0]" in text
+    assert "relay[0].pin: GPIO5 is already wired to led[0] ('x')" in text
 
 
 def test_config_duration_forms() -> None:
