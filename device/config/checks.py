@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -34,7 +34,7 @@ class Parts:
     coprocessor: CoprocessorConfig | None
     radio: RadioConfig | None
     status_led: StatusLedConfig | None
-    mqtt: dict[str, Any]  # the raw [mqtt] table: files are checked even when a key there is bad
+    mqtt: dict[str, object]  # the raw [mqtt] table: files are checked even when a key there is bad
 
 
 def parts_of(cfg: Config) -> Parts:
@@ -45,7 +45,7 @@ def parts_of(cfg: Config) -> Parts:
     return Parts(entries, cfg.coprocessor, cfg.radio, cfg.status_led, cfg.mqtt.model_dump())
 
 
-def salvage(data: dict[str, Any]) -> Parts:
+def salvage(data: dict[str, object]) -> Parts:
     """The parts of an invalid document that validate on their own (indexes kept)."""
     entries: list[tuple[str, Entity]] = []
     for kind, model in DEVICE_KINDS.items():
@@ -161,10 +161,10 @@ def _radio(parts: Parts) -> Iterator[Problem]:
     yield "radio.frequency", errors[0]
 
 
-def _files(mqtt: dict[str, Any]) -> Iterator[Problem]:
+def _files(mqtt: dict[str, object]) -> Iterator[Problem]:
     """Files the daemon opens at start: they must exist, be readable, and hold what they should."""
     raw = mqtt.get("tls")
-    tls: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    tls: dict[str, object] = raw if isinstance(raw, dict) else {}
     paths = {
         "mqtt.password_file": mqtt.get("password_file"),
         "mqtt.tls.ca_file": tls.get("ca_file"),
@@ -173,7 +173,7 @@ def _files(mqtt: dict[str, Any]) -> Iterator[Problem]:
     }
     bad = set()
     for key, value in paths.items():
-        if value is None:
+        if not isinstance(value, str):  # absent, or a type error pydantic reports
             continue
         why = _unreadable(Path(value))
         if why:
@@ -196,7 +196,7 @@ def _unreadable(p: Path) -> str | None:
         return f"cannot read: {e.strerror}"
 
 
-def _tls_contents(paths: dict[str, Any], bad: Iterable[str]) -> Iterator[Problem]:
+def _tls_contents(paths: dict[str, object], bad: Iterable[str]) -> Iterator[Problem]:
     """Load the CA and the client certificate as the MQTT client will, so their errors come now."""
     ca, cert, key = paths["mqtt.tls.ca_file"], paths["mqtt.tls.cert_file"], paths["mqtt.tls.key_file"]
     if ca is None and cert is None:
