@@ -173,7 +173,7 @@ def _files(mqtt: dict[str, object]) -> Iterator[Problem]:
     }
     bad = set()
     for key, value in paths.items():
-        if not isinstance(value, str):  # absent, or a type error pydantic reports
+        if not isinstance(value, str | Path):  # absent, or a type error pydantic reports
             continue
         why = _unreadable(Path(value))
         if why:
