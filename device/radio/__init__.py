@@ -6,7 +6,6 @@
   codes BAD_VALUE, OUT_OF_BAND, MISALIGNED, UNSUPPORTED, RANGE.
 * ``rds`` — ``RdsDecoder``: groups and block grades in, change events out.
 * ``rds_text`` — confirmation and assembly of PS, radiotext and AF lists.
-* ``rds_encode`` — group encoders for tests and benches.
 * ``clock``, ``pty``, ``charset`` — 4A clock time, programme-type names, the RDS
   character table.
 

@@ -22,10 +22,11 @@ after each minute boundary. AFs travel in block C of 0A groups, method A. A
 station's radiotexts rotate every `rt_period_s` seconds and the A/B flag flips on
 each change.
 
-The block encoders (`group_0a`, `group_2a`, `group_4a`, ...) are pure functions of
-ints and strings; they are the reference the daemon's decoder is tested against.
-Characters use the EBU G0 table (ASCII is identical; common accented letters are
-mapped; anything else becomes "?").
+The groups are built by `hwsim.chips.rds_groups` (the project's one RDS encoder,
+written from EN 50067). A station can instead broadcast *recorded* groups (off-air
+captures, `Station.recorded`): they go out in order, looping, at the same rate;
+a block lost in the recording (None) arrives uncorrectable (grade 3, random
+data), and the station's and the world's block error rates apply on top.
 
 Randomness (block errors, RDS phase, channel ripple) comes from a seeded
 xorshift generator, so runs are repeatable. Everything here is editable at run
@@ -45,32 +46,26 @@ import time
 
 from p2mfw import compat
 
+from hwsim.chips.rds_groups import (
+    af_pairs,
+    clock_fields,
+    group_0a,
+    group_0b,
+    group_2a,
+    group_2b,
+    group_4a,
+    rt_segments,
+)
 from hwsim.chips.rng import XorShift32
 
 NOISE_FLOOR_DBUV = 8
 RECEIVE_WINDOW_KHZ = 30
 STEREO_MIN_DBUV = 30
 RDS_SYNC_MIN_DBUV = 18
-AF_FILLER = 205
-AF_NONE = 224
-AF_COUNT_BASE = 224
 DEFAULT_PATTERN = (0, 0, 0, 0, 2, 2)
 
 # Seconds between 1970-01-01 and this port's time.time() epoch (2000 on some MicroPython ports).
 _EPOCH_SHIFT = 946684800 if time.gmtime(0)[0] == 2000 else 0
-
-# EBU G0 (EN 50067 annex E) for the non-ASCII letters a demo station might use.
-_EBU = {
-    "á": 0x80, "à": 0x81, "é": 0x82, "è": 0x83, "í": 0x84, "ì": 0x85, "ó": 0x86, "ò": 0x87,
-    "ú": 0x88, "ù": 0x89, "Ñ": 0x8A, "Ç": 0x8B, "ß": 0x8D,
-    "â": 0x90, "ä": 0x91, "ê": 0x92, "ë": 0x93, "î": 0x94, "ï": 0x95, "ô": 0x96, "ö": 0x97,
-    "û": 0x98, "ü": 0x99, "ñ": 0x9A, "ç": 0x9B,
-    "Á": 0xC0, "À": 0xC1, "É": 0xC2, "È": 0xC3, "Í": 0xC4, "Ì": 0xC5, "Ó": 0xC6, "Ò": 0xC7,
-    "Ú": 0xC8, "Ù": 0xC9,
-    "Â": 0xD0, "Ä": 0xD1, "Ê": 0xD2, "Ë": 0xD3, "Î": 0xD4, "Ï": 0xD5, "Ô": 0xD6, "Ö": 0xD7,
-    "Û": 0xD8, "Ü": 0xD9,
-}
-
 
 class Clock:
     """Real time, through `p2mfw.compat`."""
@@ -110,134 +105,6 @@ class SimClock(Clock):
 REAL_CLOCK = Clock()
 
 
-# -- pure encoders -----------------------------------------------------------------
-def ebu_encode(text: str) -> list[int]:
-    """Characters to EBU G0 codes (ASCII printable maps to itself; unknown → '?')."""
-    out = []
-    for ch in text:
-        o = ord(ch)
-        if 0x20 <= o <= 0x7E or o == 0x0D:
-            out.append(o)
-        else:
-            out.append(_EBU.get(ch, 0x3F))
-    return out
-
-
-def pad(codes: list[int], n: int) -> list[int]:
-    """Cut or pad (with spaces) a code list to n entries."""
-    codes = codes[:n]
-    return codes + [0x20] * (n - len(codes))
-
-
-def af_code(khz: int) -> int:
-    """An FM frequency (87.6-107.9 MHz, 100 kHz raster) as an AF code 1-204."""
-    n = (khz - 87500) // 100
-    if n < 1 or n > 204 or (khz - 87500) % 100:
-        raise ValueError(f"no AF code for {khz} kHz")
-    return n
-
-
-def af_pairs(afs: list[int]) -> list[tuple[int, int]]:
-    """AF list (kHz) as method-A code pairs for successive 0A block Cs."""
-    codes = []
-    for khz in afs[:25]:
-        try:
-            codes.append(af_code(khz))
-        except ValueError:
-            pass
-    if not codes:
-        return [(AF_NONE, AF_FILLER)]
-    pairs = [(AF_COUNT_BASE + len(codes), codes[0])]
-    rest = codes[1:]
-    for i in range(0, len(rest), 2):
-        pairs.append((rest[i], rest[i + 1] if i + 1 < len(rest) else AF_FILLER))
-    return pairs
-
-
-def block_b(group: int, version_b: bool, tp: bool, pty: int, low5: int) -> int:
-    return ((group & 0xF) << 12) | (int(version_b) << 11) | (int(tp) << 10) | ((pty & 0x1F) << 5) | (low5 & 0x1F)
-
-
-def group_0a(pi: int, pty: int, tp: bool, ta: bool, music: bool, di: int, seg: int,
-             ps: str, af: tuple[int, int]) -> tuple[int, int, int, int]:
-    """Group 0A. `di` is the 4-bit DI word, segment 0's bit first (bit 3); `ps` 8 chars."""
-    codes = pad(ebu_encode(ps), 8)
-    low = (int(ta) << 4) | (int(music) << 3) | (((di >> (3 - seg)) & 1) << 2) | (seg & 3)
-    return (pi, block_b(0, False, tp, pty, low), ((af[0] & 0xFF) << 8) | (af[1] & 0xFF),
-            (codes[2 * seg] << 8) | codes[2 * seg + 1])
-
-
-def group_0b(pi: int, pty: int, tp: bool, ta: bool, music: bool, di: int, seg: int,
-             ps: str) -> tuple[int, int, int, int]:
-    """Group 0B: like 0A, with PI again in block C."""
-    a, b, _c, d = group_0a(pi, pty, tp, ta, music, di, seg, ps, (0, 0))
-    return (a, b | 0x0800, pi, d)
-
-
-def rt_segments(text: str, version_b: bool) -> int:
-    """How many segments a radiotext needs (ends with 0x0D when shorter than the maximum)."""
-    size = 32 if version_b else 64
-    n = len(ebu_encode(text))
-    chars = n if n >= size else n + 1
-    per = 2 if version_b else 4
-    return max(1, min(size // per, (chars + per - 1) // per))
-
-
-def _rt_codes(text: str, size: int) -> list[int]:
-    codes = ebu_encode(text)[:size]
-    if len(codes) < size:
-        codes.append(0x0D)
-    return pad(codes, size)
-
-
-def group_2a(pi: int, pty: int, tp: bool, ab: int, seg: int, text: str) -> tuple[int, int, int, int]:
-    """Group 2A: radiotext characters 4·seg … 4·seg+3 of a 64-character text."""
-    c = _rt_codes(text, 64)
-    i = 4 * seg
-    return (pi, block_b(2, False, tp, pty, ((ab & 1) << 4) | (seg & 0xF)),
-            (c[i] << 8) | c[i + 1], (c[i + 2] << 8) | c[i + 3])
-
-
-def group_2b(pi: int, pty: int, tp: bool, ab: int, seg: int, text: str) -> tuple[int, int, int, int]:
-    """Group 2B: radiotext characters 2·seg, 2·seg+1 of a 32-character text; PI in block C."""
-    c = _rt_codes(text, 32)
-    i = 2 * seg
-    return (pi, block_b(2, True, tp, pty, ((ab & 1) << 4) | (seg & 0xF)), pi, (c[i] << 8) | c[i + 1])
-
-
-def mjd_from_date(year: int, month: int, day: int) -> int:
-    """Modified Julian Date of a calendar date (EN 50067 annex G)."""
-    leap = 1 if month <= 2 else 0
-    return 14956 + day + int((year - 1900 - leap) * 365.25) + int((month + 1 + 12 * leap) * 30.6001)
-
-
-def date_from_mjd(mjd: int) -> tuple[int, int, int]:
-    """(year, month, day) of a Modified Julian Date (EN 50067 annex G)."""
-    yp = int((mjd - 15078.2) / 365.25)
-    mp = int((mjd - 14956.1 - int(yp * 365.25)) / 30.6001)
-    day = mjd - 14956 - int(yp * 365.25) - int(mp * 30.6001)
-    k = 1 if mp in (14, 15) else 0
-    return 1900 + yp + k, mp - 1 - 12 * k, day
-
-
-def group_4a(pi: int, pty: int, tp: bool, mjd: int, hour: int, minute: int,
-             offset_half_hours: int) -> tuple[int, int, int, int]:
-    """Group 4A clock time: MJD, UTC hour and minute, local offset in signed half-hours."""
-    sign = 1 if offset_half_hours < 0 else 0
-    off = abs(offset_half_hours) & 0x1F
-    b = block_b(4, False, tp, pty, (mjd >> 15) & 3)
-    c = ((mjd & 0x7FFF) << 1) | ((hour >> 4) & 1)
-    d = ((hour & 0xF) << 12) | ((minute & 0x3F) << 6) | (sign << 5) | off
-    return (pi, b, c, d)
-
-
-def clock_fields(unix_s: int) -> tuple[int, int, int]:
-    """(MJD, UTC hour, minute) of a Unix time."""
-    days = unix_s // 86400
-    rem = unix_s - days * 86400
-    return 40587 + days, rem // 3600, (rem // 60) % 60
-
-
 class Rng(XorShift32):
     """The radio world's random source (a different default seed)."""
 
@@ -255,7 +122,8 @@ class Station:
                  af: list[int] | None = None, clock: bool = True, tz_half_hours: int = 2,
                  fade_depth: float = 0, fade_period_s: float = 30, error_rate: float = 0.0,
                  rds: bool = True, version_b: bool = False,
-                 pattern: tuple[int, ...] = DEFAULT_PATTERN) -> None:
+                 pattern: tuple[int, ...] = DEFAULT_PATTERN,
+                 recorded: list[tuple] | None = None) -> None:
         self.khz = khz
         self.rssi = rssi
         self.stereo = stereo
@@ -276,6 +144,9 @@ class Station:
         self.rds = rds
         self.version_b = version_b
         self.pattern = tuple(pattern)
+        # Recorded groups (A, B, C, D; None = a block lost in the recording), looped.
+        self.recorded = list(recorded or [])
+        self.rec_index = 0
         # scheduler state
         self.slot = 0
         self.ps_seg = 0
@@ -299,6 +170,7 @@ class Station:
             "pty": self.pty, "tp": self.tp, "ta": self.ta, "af": list(self.af),
             "fade_depth": self.fade_depth, "fade_period_s": self.fade_period_s,
             "error_rate": self.error_rate, "rds": self.rds, "version_b": self.version_b,
+            "recorded_groups": len(self.recorded),
         }
 
 
@@ -461,12 +333,17 @@ class RadioWorld:
         return s.radiotexts[idx]
 
     def clean_group(self, s: Station) -> tuple[int, int, int, int]:
-        """The next group station `s` transmits (advances its scheduler)."""
+        """The next group station `s` transmits (advances its scheduler); a recorded
+        group may hold None for a block lost in the recording."""
+        if s.recorded:
+            group = s.recorded[s.rec_index % len(s.recorded)]
+            s.rec_index = (s.rec_index + 1) % len(s.recorded)
+            return group
         minute = self.now_s() // 60
         if s.clock and minute != s.last_minute:
             s.last_minute = minute
             mjd, hour, mnt = clock_fields(minute * 60)
-            return group_4a(s.pi, s.pty, s.tp, mjd, hour, mnt, s.tz_half_hours)
+            return group_4a(s.pi, mjd, hour, mnt, s.tz_half_hours, s.pty, s.tp)
         kind = s.pattern[s.slot % len(s.pattern)] if s.pattern else 0
         s.slot += 1
         text = self._radiotext(s) if kind == 2 else None
@@ -475,16 +352,16 @@ class RadioWorld:
             s.ps_seg = (seg + 1) % 4
             di = 0b1001 if s.stereo else 0b1000
             if s.version_b:
-                return group_0b(s.pi, s.pty, s.tp, s.ta, s.music, di, seg, s.ps)
+                return group_0b(s.pi, seg, s.ps, s.pty, s.tp, s.ta, s.music, di)
             pairs = af_pairs(s.af)
             pair = pairs[s.af_index % len(pairs)]
             s.af_index += 1
-            return group_0a(s.pi, s.pty, s.tp, s.ta, s.music, di, seg, s.ps, pair)
+            return group_0a(s.pi, seg, s.ps, s.pty, s.tp, s.ta, s.music, di, pair)
         seg = s.rt_seg
         s.rt_seg = (seg + 1) % rt_segments(text, s.version_b)
         if s.version_b:
-            return group_2b(s.pi, s.pty, s.tp, s.ab, seg, text)
-        return group_2a(s.pi, s.pty, s.tp, s.ab, seg, text)
+            return group_2b(s.pi, seg, text, s.ab, s.pty, s.tp)
+        return group_2a(s.pi, seg, text, s.ab, s.pty, s.tp)
 
     def next_group(self, s: Station, rssi: float) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:
         """The next group as received at `rssi`: (blocks, error levels per block)."""
@@ -492,7 +369,10 @@ class RadioWorld:
         p = self.block_error_probability(s, rssi)
         errors = [0, 0, 0, 0]
         for i in range(4):
-            if p > 0 and self.rng.random() < p:
+            if blocks[i] is None:  # lost in the recording: uncorrectable, random data
+                errors[i] = 3
+                blocks[i] = self.rng.next() & 0xFFFF
+            elif p > 0 and self.rng.random() < p:
                 r = self.rng.random()
                 level = 1 if r < 0.35 else (2 if r < 0.6 else 3)
                 errors[i] = level

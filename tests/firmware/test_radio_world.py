@@ -1,9 +1,12 @@
 """The simulated radio world: RDS block encoders (EN 50067 vectors), scheduler, signal, editing.
 
+The encoders live in `hwsim.chips.rds_groups` (the project's one RDS encoder).
+
 Runs under CPython (pytest) and MicroPython (tests/test_micropython.py).
 """
 
 from hwsim.chips import radio_world as rw
+from hwsim.chips import rds_groups as rg
 from hwsim.chips.radio_world import RadioWorld, SimClock, Station
 
 
@@ -18,55 +21,55 @@ def test_world_group_0a_matches_the_mdr_jump_vector():
     bs = [0x014C, 0x0149, 0x014A, 0x014F]
     ds = [0x4D44, 0x5220, 0x4A55, 0x4D50]
     for seg in range(4):
-        g = rw.group_0a(0xD3C2, 10, False, False, True, 0b1001, seg, "MDR JUMP",
-                        (rw.AF_NONE, rw.AF_FILLER))
+        g = rg.group_0a(0xD3C2, seg, "MDR JUMP", 10, False, False, True, 0b1001,
+                        (rg.AF_NONE, rg.AF_FILLER))
         assert g == (0xD3C2, bs[seg], 0xE0CD, ds[seg]), [hex(x) for x in g]
 
 
 def test_world_group_0b_repeats_pi_in_block_c():
-    a, b, c, d = rw.group_0b(0xD3C2, 10, False, False, True, 0b1001, 1, "MDR JUMP")
+    a, b, c, d = rg.group_0b(0xD3C2, 1, "MDR JUMP", 10, False, False, True, 0b1001)
     assert (a, c) == (0xD3C2, 0xD3C2) and b == 0x0149 | 0x0800 and d == 0x5220
 
 
 def test_world_group_4a_matches_the_clock_vectors():
-    a, b, c, d = rw.group_4a(0xF201, 0, True, 59724, 21, 55, 4)
+    a, b, c, d = rg.group_4a(0xF201, 59724, 21, 55, 4, 0, True)
     assert (a, b & ~0x001C, c, d) == (0xF201, 0x441D & ~0x001C, 0xD299, 0x5DC4)
-    assert rw.group_4a(0xF201, 0, True, 59724, 22, 0, 4)[3] == 0x6004
-    assert rw.group_4a(0xF201, 0, True, 59724, 22, 0, -3)[3] & 0x3F == 0x20 | 3  # minus sign
+    assert rg.group_4a(0xF201, 59724, 22, 0, 4, 0, True)[3] == 0x6004
+    assert rg.group_4a(0xF201, 59724, 22, 0, -3, 0, True)[3] & 0x3F == 0x20 | 3  # minus sign
 
 
 def test_world_mjd_round_trips_and_matches_the_vector():
-    assert rw.mjd_from_date(2022, 5, 25) == 59724
-    assert rw.date_from_mjd(59724) == (2022, 5, 25)
+    assert rg.mjd_from_date(2022, 5, 25) == 59724
+    assert rg.date_from_mjd(59724) == (2022, 5, 25)
     for y, m, d in ((2000, 1, 1), (2024, 2, 29), (2024, 3, 1), (2099, 12, 31)):
-        assert rw.date_from_mjd(rw.mjd_from_date(y, m, d)) == (y, m, d)
+        assert rg.date_from_mjd(rg.mjd_from_date(y, m, d)) == (y, m, d)
     unix = (59724 - 40587) * 86400 + 21 * 3600 + 55 * 60 + 17
-    assert rw.clock_fields(unix) == (59724, 21, 55)
+    assert rg.clock_fields(unix) == (59724, 21, 55)
 
 
 def test_world_radiotext_groups_carry_the_text_and_end_mark():
     text = "Hello radio"
-    n = rw.rt_segments(text, False)
+    n = rg.rt_segments(text, False)
     assert n == 3  # 11 chars + 0x0D = 12 -> 3 segments of 4
     chars = []
     for seg in range(n):
-        _a, b, c, d = rw.group_2a(0xD311, 10, True, 1, seg, text)
+        _a, b, c, d = rg.group_2a(0xD311, seg, text, 1, 10, True)
         assert b >> 11 == 0b00100 and (b >> 4) & 1 == 1 and b & 0xF == seg
         chars += [c >> 8, c & 0xFF, d >> 8, d & 0xFF]
     assert bytes(chars[:12]) == b"Hello radio\r"
-    _a, b, c, d = rw.group_2b(0xD311, 10, True, 0, 0, "Hi")
+    _a, b, c, d = rg.group_2b(0xD311, 0, "Hi", 0, 10, True)
     assert b >> 11 == 0b00101 and c == 0xD311 and d == (ord("H") << 8) | ord("i")
-    assert rw.rt_segments("x" * 64, False) == 16 and rw.rt_segments("x" * 40, True) == 16
+    assert rg.rt_segments("x" * 64, False) == 16 and rg.rt_segments("x" * 40, True) == 16
 
 
 def test_world_ebu_table_and_af_codes():
-    assert rw.ebu_encode("Az 9") == [0x41, 0x7A, 0x20, 0x39]
-    assert rw.ebu_encode("éÜß") == [0x82, 0xD9, 0x8D]
-    assert rw.ebu_encode("\u4e2d") == [0x3F]
-    assert rw.af_code(87600) == 1 and rw.af_code(107900) == 204
-    assert rw.af_pairs([88400, 95100, 101300]) == [(227, 9), (76, 138)]
-    assert rw.af_pairs([]) == [(rw.AF_NONE, rw.AF_FILLER)]
-    assert rw.af_pairs([88400, 95100]) == [(226, 9), (76, rw.AF_FILLER)]
+    assert rg.ebu_encode("Az 9") == [0x41, 0x7A, 0x20, 0x39]
+    assert rg.ebu_encode("éÜß") == [0x82, 0xD9, 0x8D]
+    assert rg.ebu_encode("\u4e2d") == [0x3F]
+    assert rg.af_code(87600) == 1 and rg.af_code(107900) == 204
+    assert rg.af_pairs([88400, 95100, 101300]) == [(227, 9), (76, 138)]
+    assert rg.af_pairs([]) == [(rg.AF_NONE, rg.AF_FILLER)]
+    assert rg.af_pairs([88400, 95100]) == [(226, 9), (76, rg.AF_FILLER)]
 
 
 # -- the scheduler ---------------------------------------------------------------------------------

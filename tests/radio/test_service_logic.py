@@ -11,8 +11,8 @@ import pytest
 
 import device.config  # noqa: F401  (loads device.config.model before device.radio.config)
 from device.radio.config import RadioConfig
-from device.radio.rds.encode import ps_groups
 from device.radio.service import RadioService
+from hwsim.chips.rds_groups import ps_groups
 from tests.radio.fakes import FakeContext, FakeTunerLink
 
 

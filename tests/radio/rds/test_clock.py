@@ -13,13 +13,23 @@ from device.radio.rds.clock import (
     ClockTime,
     date_to_mjd,
     decode_4a,
-    encode_4a,
     mjd_to_date,
 )
 from device.radio.rds.decoder import ClockTimeReceived, RdsDecoder
-from device.radio.rds.encode import group_4a
+from hwsim.chips.rds_groups import group_4a_at
 
 MJD_EPOCH = date(1858, 11, 17)
+
+
+def group_4a(pi: int, utc: datetime, offset_minutes: int) -> tuple[int, int, int, int]:
+    """hwsim's 4A encoder (the project's one RDS encoder) for a datetime."""
+    return group_4a_at(pi, int(utc.timestamp()), offset_minutes // 30)
+
+
+def encode_4a(utc: datetime, offset_minutes: int) -> tuple[int, int, int]:
+    """The 4A payload: (block B low 2 bits, block C, block D)."""
+    _a, b, c, d = group_4a(0, utc, offset_minutes)
+    return b & 0x3, c, d
 
 
 def test_clock_vector_2155_utc_plus_2() -> None:

@@ -27,8 +27,8 @@ from device.radio.rds.decoder import (
     TrafficChanged,
     rbds_callsign,
 )
-from device.radio.rds.encode import (
-    Group,
+from device.radio.rds.ptype import RBDS_PTY, RDS_PTY, pty_name
+from hwsim.chips.rds_groups import (
     af_pairs,
     block_b,
     group_0a,
@@ -36,9 +36,9 @@ from device.radio.rds.encode import (
     ps_groups,
     radiotext_groups,
 )
-from device.radio.rds.ptype import RBDS_PTY, RDS_PTY, pty_name
 
 E = TypeVar("E")
+Group = tuple[int, int, int, int]
 PI = 0xD3C2
 CLEAN = (0, 0, 0, 0)
 # fm-radio.md: 0A, PS "MDR JUMP", PI D3C2, PTY 10, music, DI 0b1001.

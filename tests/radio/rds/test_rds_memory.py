@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from device.radio.rds.decoder import PsChanged, RadioTextChanged, RdsDecoder
-from device.radio.rds.encode import group_2a, group_2b, ps_groups
 from device.radio.rds.memory import PS, RT_2A, RT_2B, RdsMemory
 from device.radio.rds.text import SegmentedText
 from device.radio.state import RadioStore
+from hwsim.chips.rds_groups import group_2a, group_2b, ps_groups
 from tests.radio.rds.test_rds_stream import PI, Noise, damage, mixed_schedule
 
 RDA = [0, 0, None, None]  # the RDA5807M grades blocks A and B only

@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from device.radio.rds.decoder import PsChanged, RadioTextChanged, RdsDecoder
-from device.radio.rds.encode import Group, group_0a, group_2a, group_4a, ps_groups
+from hwsim.chips.rds_groups import group_0a, group_2a, group_4a_at, ps_groups
+
+Group = tuple[int, int, int, int]
 
 PI = 0xC201
 GROUPS_PER_SECOND = 11.4
@@ -72,7 +74,7 @@ def mixed_schedule(ps: str, text: str, flag: int = 0) -> Iterator[Group]:
     """A realistic mix: 40 % 0A, 40 % 2A, 20 % other groups (8A here), 4A once a minute."""
     ps_cycle = ps_groups(PI, ps, pty=10)
     rt = [group_2a(PI, s, text, flag, pty=10) for s in range(16)]
-    clock = group_4a(PI, datetime(2026, 11, 21, 10, 0, tzinfo=UTC), 60, pty=10)
+    clock = group_4a_at(PI, int(datetime(2026, 11, 21, 10, 0, tzinfo=UTC).timestamp()), 2, pty=10)
     other = (PI, 0x8000 | 10 << 5, 0x1234, 0x5678)
     i = n_ps = n_rt = 0
     while True:

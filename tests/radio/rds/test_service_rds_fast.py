@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from device.radio.rds.decoder import PsChanged
-from device.radio.rds.encode import ps_groups
 from device.radio.rds.fast import StationRds
+from hwsim.chips.rds_groups import ps_groups
 
 GROUPS = ps_groups(0xD311, "ALPHA FM", pty=10)
 
