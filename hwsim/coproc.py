@@ -3,7 +3,8 @@
 `wire_coprocessor` is called by the pin factory's wiring when the config has a
 `[coprocessor]` section. It builds the I2C bus with a BME280 model fed by the
 simulated room (`hwsim.environment`) and, with `[radio]`, the configured FM
-chip model tuned into a `RadioWorld`; starts `SimMcu` (the firmware on a pty)
+chip model tuned into a `RadioWorld` (its RST on the Pico's GP6 line, SDIO on
+the bus's SDA, as on the board: docs/hardware.md); starts `SimMcu` (the firmware on a pty)
 at `<HWSIM_DIR>/ttyACM0`; wires the co-processor reset line (a GPIO output
 pulsed low) to a reboot of the simulated MCU; and registers control paths:
 
@@ -21,7 +22,7 @@ from typing import Any
 from hwsim.chips.bme280 import BME280Model
 from hwsim.control import parse_number, parse_switch
 from hwsim.environment import Environment
-from hwsim.i2c import SimI2C
+from hwsim.i2c import SimI2C, SimPin
 from hwsim.mcu import SimMcu
 from hwsim.sim import Simulation
 from hwsim.world import OutputRecord
@@ -37,6 +38,9 @@ class CoprocessorBoard:
     def __init__(self, sim: Simulation, cfg: dict[str, Any]) -> None:
         cop = cfg.get("coprocessor") or {}
         self.bus = SimI2C()
+        self.tuner_rst = SimPin("tuner_rst", 0)
+        self.pins: dict[str, object] = {"tuner_rst": self.tuner_rst, "sda": self.bus.sda,
+                                        "i2c_init": self.bus.init}
         self.environment = Environment(speed=sim.speed)
         self.bme280: BME280Model | None = None
         self.radio_world: Any = None
@@ -49,7 +53,7 @@ class CoprocessorBoard:
         if isinstance(radio, dict):
             self._add_radio(str(radio.get("chip", "auto")))
         link = sim.dir / "ttyACM0"
-        self.mcu = SimMcu(link, int(cop.get("baud", 115200)), i2c=self.bus)
+        self.mcu = SimMcu(link, int(cop.get("baud", 115200)), i2c=self.bus, pins=self.pins)
         self.bme_name = str(bme[0].get("name", "bme280")) if bme and isinstance(bme[0], dict) else "bme280"
 
     def _add_radio(self, chip: str) -> None:
@@ -60,11 +64,12 @@ class CoprocessorBoard:
             from hwsim.chips.si4703 import Si4703
 
             self.tuner = Si4703(self.radio_world)
+            self.tuner.attach(self.bus, self.tuner_rst)
         else:
             from hwsim.chips.rda5807m import Rda5807m
 
             self.tuner = Rda5807m(self.radio_world)
-        self.tuner.attach(self.bus)
+            self.tuner.attach(self.bus)
 
     def register_controls(self, sim: Simulation) -> None:
         reg = sim.control

@@ -11,6 +11,13 @@ port of MicroPython does. While `record` is true every transaction is logged in
 `transactions` as `(ticks_ms, addr, "w"|"r", data)`, so tests can check that a
 driver kept the bus quiet.
 
+`SimPin` is a GPIO with `machine.Pin`'s surface (`init`, `value`, `OUT`, `IN`). The
+bus's data line is one (`SimI2C.sda`): a driver that takes SDA over as a plain
+output (the Si4703's bus-mode reset drives it low) breaks the bus until it hands
+the pin back to the I2C block (`SimI2C.init()`, as re-creating `machine.I2C` does
+on the RP2040); transactions meanwhile fail with EIO. Chip models listen to pins
+(`listeners`) to see edges, e.g. the Si4703's RST.
+
 This module (like `hwsim.chips`) runs under MicroPython too, so the firmware's
 tests can use it there: no `typing`, no dataclasses, no `__future__`.
 """
@@ -18,6 +25,45 @@ tests can use it there: no `typing`, no dataclasses, no `__future__`.
 from p2mfw.compat import ticks_ms
 
 EIO = 5
+
+
+class SimPin:
+    """A GPIO line with the `machine.Pin` calls firmware uses; `listeners` see level changes."""
+
+    IN = 0
+    OUT = 1
+    OPEN_DRAIN = 2
+    ALT = 3
+
+    def __init__(self, name: str, level: int = 1, mode: int = 0) -> None:
+        self.name = name
+        self.level = level
+        self.mode = mode
+        self.listeners: list = []  # fn(pin, old_level, new_level)
+
+    def init(self, mode: int = -1, pull: int = -1, value: "int | None" = None) -> None:
+        if mode != -1:
+            self.mode = mode
+        if value is not None:
+            self.value(value)
+        elif self.mode != self.OUT:
+            self._set(1)  # released: the pull-up wins
+
+    def value(self, v: "int | None" = None) -> int:
+        if v is None:
+            return self.level
+        self._set(1 if v else 0)
+        return self.level
+
+    def __call__(self, v: "int | None" = None) -> int:
+        return self.value(v)
+
+    def _set(self, level: int) -> None:
+        old = self.level
+        self.level = level
+        if old != level:
+            for fn in self.listeners:
+                fn(self, old, level)
 
 
 class I2CTarget:
@@ -44,6 +90,11 @@ class SimI2C:
         self._nack: dict[int, bool] = {}
         self.record = False
         self.transactions: list[tuple[int, int, str, bytes]] = []
+        self.sda = SimPin("sda", 1, SimPin.ALT)
+
+    def init(self, *args: object, **kwargs: object) -> None:
+        """Give SDA back to the I2C block (what re-creating `machine.I2C` does)."""
+        self.sda.init(SimPin.ALT)
 
     # -- wiring and faults -------------------------------------------------
     def attach(self, addr: int, target: I2CTarget) -> None:
@@ -60,6 +111,8 @@ class SimI2C:
             self._nack.pop(addr, None)
 
     def _target(self, addr: int) -> I2CTarget:
+        if self.sda.mode != SimPin.ALT:
+            raise OSError(EIO)  # SDA is a plain GPIO now: no I2C on the wire
         t = self._targets.get(addr)
         if t is None or addr in self._nack:
             raise OSError(EIO)

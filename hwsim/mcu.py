@@ -16,7 +16,9 @@ needed), `inject_garbage`, `drop_next(n)` / `corrupt_next(n)` frames towards the
 host. `register_controls` exposes them as hwsim control paths ``mcu/<fault>``.
 
 At every (re)boot ``build(server, i2c)`` attaches the drivers; by default the
-firmware's own driver list (`p2mfw.main.attach_drivers`).
+firmware's own driver list (`p2mfw.main.attach_drivers`) with the board's `pins`
+(as `board_pico.make_pins` gives them on a Pico: "tuner_rst", "sda", "i2c_init"),
+here `hwsim.i2c.SimPin` lines wired to the chip models by the caller.
 """
 
 from __future__ import annotations
@@ -53,10 +55,13 @@ class ControlRegistry(Protocol):
     def register(self, path: str, handler: Callable[[str], object]) -> None: ...
 
 
-def _default_build(server: LinkServer, i2c: SimI2C) -> None:
-    from p2mfw.main import attach_drivers
+def _driver_build(pins: dict[str, object] | None) -> BuildFn:
+    def build(server: LinkServer, i2c: SimI2C) -> None:
+        from p2mfw.main import attach_drivers
 
-    attach_drivers(server, i2c)
+        attach_drivers(server, i2c, pins=pins)
+
+    return build
 
 
 class _PtyPort:
@@ -158,12 +163,13 @@ class SimMcu:
         i2c: SimI2C | None = None,
         fw_version: str = "0.1.0",
         caps: tuple[str, ...] = (),
+        pins: dict[str, object] | None = None,
     ) -> None:
         self.link_path = Path(link_path)
         self.baud = baud
         self.fw_version = fw_version
         self.caps = tuple(caps)
-        self._build = build if build is not None else _default_build
+        self._build = build if build is not None else _driver_build(pins)
         self._i2c = i2c if i2c is not None else SimI2C()
         self._fd_lock = threading.Lock()
         self._master: int | None = None

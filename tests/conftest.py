@@ -10,10 +10,24 @@ import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
+from hwsim.chips import datasheet
 from tests.mosquitto import Mosquitto, find_mosquitto
 from tests.mqttwait import Subscriber
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(autouse=True)
+def no_datasheet_violations() -> Iterator[None]:
+    """Fail any test after which a chip model holds a datasheet violation (hwsim.chips.datasheet).
+
+    A test that provokes one on purpose takes it with `model.take_violations()`.
+    """
+    datasheet.reset()
+    yield
+    found = datasheet.pending()
+    datasheet.reset()
+    assert not found, "datasheet violations on the simulated chips: " + "; ".join(found[:10])
 
 
 def require_mosquitto() -> str:

@@ -16,6 +16,7 @@ I2C_ID = 0
 I2C_SDA = 4        # GP4
 I2C_SCL = 5        # GP5
 I2C_FREQ = 400000
+TUNER_RST = 6      # GP6 -> Si4703 RST (2-wire bus-mode reset; unused by the RDA5807M)
 SAFE_PIN = 22      # GP22 tied to GND at boot: do not start the firmware
 RX_BUF = 2048
 TX_BUF = 1024
@@ -84,6 +85,18 @@ def make_port(kind="uart", baud=115200):
 
 def make_i2c():
     return machine.I2C(I2C_ID, sda=machine.Pin(I2C_SDA), scl=machine.Pin(I2C_SCL), freq=I2C_FREQ)
+
+
+def make_pins():
+    """The pins drivers may drive: the tuner's RST, the I2C SDA line, and a bus re-init.
+
+    The Si4703 reset (`p2mfw.tuner.bus_mode_reset`) takes SDA over as a plain output
+    to hold it low while RST rises; `i2c_init` then builds I2C0 again, which hands
+    GP4 back to the I2C block (the RP2040 port keeps one I2C0 object, so the bus
+    object the other drivers hold stays valid).
+    """
+    return {"tuner_rst": machine.Pin(TUNER_RST, machine.Pin.OUT, value=1),
+            "sda": machine.Pin(I2C_SDA), "i2c_init": make_i2c}
 
 
 def make_wdt(timeout_ms=4000):

@@ -5,7 +5,9 @@ firmware/README.md), so it runs at boot. `attach_drivers` is importable without
 `machine`: hwsim calls it to attach the same driver list to the simulated bus.
 
 Add a driver by adding its module to `DRIVERS`; each module provides
-``attach(server, i2c)``. A module that is not installed is skipped; one whose
+``attach(server, i2c)``, and a module with ``USES_PINS = True`` gets the board's
+pins too (``attach(server, i2c, pins=pins)``: "tuner_rst", "sda", "i2c_init" —
+see `board_pico.make_pins`). A module that is not installed is skipped; one whose
 attach fails is reported in the ``link.drivers`` method and the rest go on.
 """
 
@@ -23,7 +25,7 @@ DRIVERS = (
 )
 
 
-def attach_drivers(server, i2c, names=DRIVERS):
+def attach_drivers(server, i2c, names=DRIVERS, pins=None):
     """Attach each driver module in `names`; returns {name: "ok" | "missing" | "failed: ..."}."""
     status = {}
     for name in names:
@@ -33,7 +35,10 @@ def attach_drivers(server, i2c, names=DRIVERS):
             status[name] = "missing"
             continue
         try:
-            mod.attach(server, i2c)
+            if pins is not None and getattr(mod, "USES_PINS", False):
+                mod.attach(server, i2c, pins=pins)
+            else:
+                mod.attach(server, i2c)
             status[name] = "ok"
         except Exception as e:
             status[name] = f"failed: {e!r}"
@@ -50,7 +55,7 @@ def main():
     port = board_pico.make_port(LINK, BAUD)
     i2c = board_pico.make_i2c()
     server = LinkServer(port, fw_version=FW_VERSION)
-    attach_drivers(server, i2c)
+    attach_drivers(server, i2c, pins=board_pico.make_pins())
     wdt = board_pico.make_wdt(WDT_TIMEOUT_MS)
     server.run_forever(wdt)
 

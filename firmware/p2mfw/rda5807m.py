@@ -3,8 +3,11 @@
 Writes use the random-access address 0x11 (register pointer first), so a setting
 touches only its own register: a volume change writes 0x05 alone and can never
 carry a SEEK bit. Status and RDS reads use sequential access at 0x10 (one
-transaction from 0x0A). The chip clears TUNE/SEEK itself when it is done; the
-driver clears them in its shadow at the same moment (see `p2mfw.tuner`).
+transaction of 0x0A-0x0F at most). The whole register file (power-up) is read by
+random access at 0x11, one register per transaction: the datasheet says a
+sequential read starts at 0x0A and never says it wraps past 0x0F. The chip clears
+TUNE/SEEK itself when it is done; the driver clears them in its shadow at the
+same moment (see `p2mfw.tuner`).
 
 Power-up: 0x02 = DHIZ | SOFT_RESET | ENABLE (audio muted), wait `reset_ms` (5 ms),
 re-read the registers, then 0x02-0x05 with the settings, then the first tune.
@@ -16,6 +19,8 @@ chip-neutral dBµV figure as (dBµV - 8) / 2, clamped to 0-15 (8 dBµV ≈ noise
 
 from p2mfw.tuner import RDA_CHIP_ID, RDA_RANDOM_ADDR, Tuner
 from p2mfw.tuner import attach as _attach
+
+USES_PINS = True  # main.attach_drivers passes the board's pins to attach()
 
 DHIZ = 0x8000
 DMUTE = 0x4000
@@ -58,6 +63,11 @@ class Rda5807m(Tuner):
             buf[1 + 2 * i] = (v >> 8) & 0xFF
             buf[2 + 2 * i] = v & 0xFF
         self.i2c.writeto(RDA_RANDOM_ADDR, buf)
+
+    def _read_all(self):
+        for reg in range(16):
+            d = self.i2c.readfrom_mem(RDA_RANDOM_ADDR, reg, 2)
+            self.regs[reg] = (d[0] << 8) | d[1]
 
     def _power_up_sequence(self):
         self.identify()
@@ -120,6 +130,6 @@ class Rda5807m(Tuner):
         return (w[2], w[3], w[4], w[5], ((w[1] >> 2) & 3, w[1] & 3, None, None))
 
 
-def attach(server, i2c, clock=None):
+def attach(server, i2c, clock=None, pins=None):
     """Entry for main.DRIVERS: the tuner service if an RDA5807M answers, else None."""
-    return _attach(server, i2c, "rda5807m", clock)
+    return _attach(server, i2c, "rda5807m", clock, pins)

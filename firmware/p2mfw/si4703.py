@@ -7,8 +7,12 @@ Unlike the RDA5807M it never clears TUNE/SEEK itself: after STC the driver clear
 the bit (in the same write that restores the mute state) and reads once more to
 see STC drop.
 
-Power-up (AN230): optional RST pulse (`reset_pin`, a machine.Pin-like object; SDIO
-low during the pulse selects 2-wire mode — board wiring), read all registers,
+Bus mode: the chip answers I2C only after RST rose while SDIO was low
+(`p2mfw.tuner.bus_mode_reset`). With the board's `pins` the driver runs that
+sequence before its first access (unless `tuner_link.attach` already did:
+`bus_ready`); without pins it assumes the board did it.
+Power-up (AN230): read all registers (one 32-byte read from 0x0A; the read
+counter wraps from 0x0F to 0x00, datasheet §4.8.2),
 0x07 = 0x8100 (crystal on), wait `xtal_ms` (500 ms), 0x02 = ENABLE (audio muted),
 wait `powerup_ms` (110 ms), then 0x02-0x06 with the settings and the first tune.
 Power-down: RDS off and ENABLE | DISABLE in one write.
@@ -19,8 +23,11 @@ Seek: SEEKTH (0x05[15:8]) = threshold in dBµV; SKSNR 4, SKCNT 8 (0x06 = 0x0048)
 RDS runs in verbose mode (RDSM) so every group arrives with BLERA-D.
 """
 
-from p2mfw.tuner import SI470X_DEVICE_ID, Tuner
+from p2mfw.tuner import ADDR, SI470X_DEVICE_ID, Tuner
 from p2mfw.tuner import attach as _attach
+from p2mfw.tuner_bus import bus_mode_reset
+
+USES_PINS = True  # main.attach_drivers passes the board's pins to attach()
 
 DSMUTE = 0x8000
 DMUTE = 0x4000
@@ -52,9 +59,10 @@ class Si4703(Tuner):
     THRESHOLD_REG = 0x06
     RDS_REG = 0x04
 
-    def __init__(self, i2c, clock=None, reset_pin=None):
+    def __init__(self, i2c, clock=None, pins=None):
         Tuner.__init__(self, i2c, clock)
-        self.reset_pin = reset_pin
+        self.pins = pins
+        self.bus_ready = not pins
         self.xtal_ms = 500
         self.powerup_ms = 110
         self.stc_clear_ms = 5
@@ -70,12 +78,17 @@ class Si4703(Tuner):
             buf[2 * i + 1] = v & 0xFF
         self.i2c.writeto(0x10, buf)
 
+    def _read_all(self):
+        data = self.i2c.readfrom(ADDR, 32)
+        for i in range(16):
+            self.regs[(0x0A + i) & 0x0F] = (data[2 * i] << 8) | data[2 * i + 1]
+
+    def identify(self):
+        if not self.bus_ready:
+            self.bus_ready = bus_mode_reset(self.pins, self.clock)
+        return Tuner.identify(self)
+
     def _power_up_sequence(self):
-        if self.reset_pin is not None:
-            self.reset_pin.value(0)
-            self._sleep(1)
-            self.reset_pin.value(1)
-            self._sleep(1)
         self.identify()
         self.regs[0x07] = XOSCEN | 0x0100
         self._write(0x02, 0x07)
@@ -144,6 +157,6 @@ class Si4703(Tuner):
                 ((w[0] >> 9) & 3, (w[1] >> 14) & 3, (w[1] >> 12) & 3, (w[1] >> 10) & 3))
 
 
-def attach(server, i2c, clock=None):
+def attach(server, i2c, clock=None, pins=None):
     """Entry for main.DRIVERS: the tuner service if a Si4703 answers, else None."""
-    return _attach(server, i2c, "si4703", clock)
+    return _attach(server, i2c, "si4703", clock, pins)

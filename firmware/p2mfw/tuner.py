@@ -14,7 +14,8 @@ few hooks (`_apply_config`, `_set_tune`, `_set_seek`, `_write`, `_parse_status`,
     seek_start(up, wrap); seek_poll() -> None|status; seek_cancel() -> status; seeking()
     status() -> dict                set_volume(0..15), set_mute(bool), set_softmute(bool),
     set_mono(bool), set_deemphasis(50|75), set_seek_threshold(dBµV), set_rds(bool)
-    read_rds() -> (a, b, c, d, (ea, eb, ec, ed)) | None   (None error = not reported)
+    read_rds() -> (a, b, c, d, (ea, eb, ec, ed)) | None   (None error = not reported;
+                                                           each group once, see below)
 
 A status dict: khz, channel, rssi (dBµV), snr (None: neither chip reports one),
 stereo, station (RDA: FM_TRUE; Si4703: RSSI ≥ seek threshold), rds_sync, volume,
@@ -36,33 +37,36 @@ Rules the drivers keep (from the datasheets and users' complaints):
 * **No pops.** Audio is hard-muted in the same transaction that starts a tune or
   seek (`mute_during_ops`), and the user's mute state — including one changed
   during the operation — is restored in the transaction that ends it.
+* **Registers as documented**: status and RDS are one read of 0x0A-0x0F at 0x10;
+  the whole file is chip-specific (`_read_all`). **Each RDS group once**: a group
+  counts on a new RDSR edge or when its blocks differ from the last one reported
+  (the Si4703 holds RDSR >= 40 ms). **Si4703 bus mode**: `tuner_bus.bus_mode_reset`.
+  All three: docs/tuner-firmware.md.
 * Errors are `TunerError(code, message)` with the daemon's codes: POWERED_OFF,
   BUSY, OUT_OF_BAND, MISALIGNED, UNSUPPORTED, RANGE, TIMEOUT, NO_DEVICE, BAD_ARG.
   Validation happens before any register changes.
 
-`attach(server, i2c, chip="auto")` detects the chip (RDA5807M: chip id 0x5804 at
-register 0x00, read through its random-access address 0x11; Si4702/03: DEVICEID
-0x1242 at register 0x00 in a 32-byte sequential read at 0x10) and registers the
-link methods, events and the 40 ms RDS/seek task (see docs/tuner-firmware.md).
+`attach(server, i2c, chip="auto", pins=None)` runs the bus-mode reset when the
+board gave pins, detects the chip (RDA5807M: chip id 0x5804 at register 0x00, read
+through its random-access address 0x11; Si4702/03: DEVICEID 0x1242 at register
+0x00 in a 32-byte sequential read at 0x10, which wraps on that chip) and registers
+the link methods, events and the RDS/seek task (see docs/tuner-firmware.md).
 The clock is injectable: any object with ticks_ms, ticks_diff and sleep_ms.
 """
 
 from p2mfw import compat
+from p2mfw.tuner_bus import (  # noqa: F401  (re-exported: the drivers' and tests' names)
+    ADDR,
+    RDA_CHIP_ID,
+    RDA_RANDOM_ADDR,
+    SI470X_DEVICE_ID,
+    TunerError,
+    bus_mode_reset,
+    detect,
+)
 
-ADDR = 0x10
-RDA_RANDOM_ADDR = 0x11
-RDA_CHIP_ID = 0x5804
-SI470X_DEVICE_ID = 0x1242
-RDS_POLL_MS = 40
-
-
-class TunerError(Exception):
-    """A tuner request that cannot be done; `code` is one of the daemon's error codes."""
-
-    def __init__(self, code, message):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+RDS_POLL_MS = 20
+USES_PINS = True  # main.attach_drivers passes the board's pins to attach()
 
 
 class Tuner:
@@ -104,6 +108,8 @@ class Tuner:
         self._seek = None
         self._dirty = 0
         self._last = None
+        self._rds_armed = True
+        self._rds_last = None
 
     # -- time ------------------------------------------------------------------------
     def _now(self):
@@ -118,21 +124,18 @@ class Tuner:
 
     # -- registers -------------------------------------------------------------------
     def _read_words(self, n):
-        """n registers from 0x0A on (sequential read), wrapping; also refreshes the shadow."""
+        """n (at most 6) registers from 0x0A on, one sequential read; refreshes the shadow."""
         data = self.i2c.readfrom(ADDR, 2 * n)
         words = []
         for i in range(n):
             w = (data[2 * i] << 8) | data[2 * i + 1]
             words.append(w)
-            reg = (0x0A + i) & 0x0F
-            if reg >= 0x0A or reg < 0x02:
-                self.regs[reg] = w
+            self.regs[0x0A + i] = w
         return words
 
     def _read_all(self):
-        data = self.i2c.readfrom(ADDR, 32)
-        for i in range(16):
-            self.regs[(0x0A + i) & 0x0F] = (data[2 * i] << 8) | data[2 * i + 1]
+        """All sixteen registers into the shadow (chip-specific: see the module docstring)."""
+        raise NotImplementedError
 
     def _read_status(self):
         w = self._read_words(2)
@@ -327,6 +330,7 @@ class Tuner:
     def _end_op(self, ok):
         """Operation over: shadow clean, user's mute back, deferred settings written."""
         self._op = None
+        self._rds_forget()
         self._apply_config()
         dirty = self._dirty
         self._dirty = 0
@@ -450,7 +454,20 @@ class Tuner:
         """
         if not self.powered or not self.rds or self._op is not None:
             return None
-        return self._parse_rds(self._read_words(6))
+        w = self._read_words(6)
+        if not w[0] & 0x8000:  # RDSR low: the next RDSR is a new group
+            self._rds_armed = True
+            return None
+        blocks = (w[2], w[3], w[4], w[5])
+        if not self._rds_armed and blocks == self._rds_last:
+            return None  # RDSR still up for the group already reported
+        self._rds_armed = False
+        self._rds_last = blocks
+        return self._parse_rds(w)
+
+    def _rds_forget(self):
+        self._rds_armed = True
+        self._rds_last = None
 
     # -- hooks (chip modules) ---------------------------------------------------------------
     def _power_up_sequence(self):
@@ -500,28 +517,7 @@ class Tuner:
         raise NotImplementedError
 
 
-# -- detection -----------------------------------------------------------------------------------
-def detect(i2c):
-    """'rda5807m', 'si4703' or None, from the chip id registers."""
-    try:
-        d = i2c.readfrom_mem(RDA_RANDOM_ADDR, 0x00, 2)
-        if ((d[0] << 8) | d[1]) == RDA_CHIP_ID:
-            return "rda5807m"
-    except OSError:
-        pass
-    try:
-        d = i2c.readfrom(ADDR, 32)
-    except OSError:
-        return None
-    reg0 = (d[12] << 8) | d[13]
-    if reg0 == RDA_CHIP_ID:
-        return "rda5807m"
-    if reg0 == SI470X_DEVICE_ID:
-        return "si4703"
-    return None
-
-
-def make(i2c, chip="auto", clock=None):
+def make(i2c, chip="auto", clock=None, pins=None):
     """The driver for `chip` ("auto" detects); raises TunerError NO_DEVICE / UNSUPPORTED."""
     if chip == "auto":
         chip = detect(i2c)
@@ -534,15 +530,15 @@ def make(i2c, chip="auto", clock=None):
     if chip == "si4703":
         from p2mfw.si4703 import Si4703
 
-        return Si4703(i2c, clock)
+        return Si4703(i2c, clock, pins)
     raise TunerError("UNSUPPORTED", f"unknown tuner chip {chip!r}")
 
 
 # -- link methods --------------------------------------------------------------------------------
 
 
-def attach(server, i2c, chip="auto", clock=None):
+def attach(server, i2c, chip="auto", clock=None, pins=None):
     """Find the tuner and register its link methods (`p2mfw.tuner_link.attach`)."""
     from p2mfw.tuner_link import attach as _attach
 
-    return _attach(server, i2c, chip, clock)
+    return _attach(server, i2c, chip, clock, pins)

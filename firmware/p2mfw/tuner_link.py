@@ -7,6 +7,7 @@ docs/tuner-firmware.md for the method table.
 """
 
 from p2mfw.tuner import RDS_POLL_MS, TunerError, make
+from p2mfw.tuner_bus import bus_mode_reset
 
 
 def _bool(args, key, default=None):
@@ -189,7 +190,7 @@ class TunerService:
         return {"volume": self.tuner.volume, "mute": self.tuner.muted}
 
     def tick(self):
-        """Every 40 ms: drive a running seek (events), else read one RDS group if ready."""
+        """Every RDS_POLL_MS: drive a running seek (events), else read one RDS group if ready."""
         t = self.tuner
         try:
             if t.seeking():
@@ -221,9 +222,11 @@ class TunerService:
 _services = []  # (server, TunerService): one tuner service per server
 
 
-def attach(server, i2c, chip="auto", clock=None):
+def attach(server, i2c, chip="auto", clock=None, pins=None):
     """Find the tuner and register its link methods; returns the TunerService, or None (no chip).
 
+    With the board's `pins` the Si4703 bus-mode reset runs first (`bus_mode_reset`),
+    so the chip answers at 0x10 before detection reads it.
     Idempotent per server: main.DRIVERS may list the chip modules, whose `attach`
     calls this with their own chip name; the first one that finds its chip wins.
     """
@@ -231,7 +234,10 @@ def attach(server, i2c, chip="auto", clock=None):
         if srv is server:
             return svc
     try:
-        tuner = make(i2c, chip, clock)
+        done = bus_mode_reset(pins, clock)
+        tuner = make(i2c, chip, clock, pins)
+        if done and hasattr(tuner, "bus_ready"):
+            tuner.bus_ready = True
         tuner.identify()
     except (OSError, TunerError):
         return None

@@ -4,8 +4,14 @@ Theory of operation
 -------------------
 Both chips expose sixteen 16-bit registers over I2C address 0x10 with
 *sequential* access: a write transaction fills registers 0x02, 0x03, … (high byte
-first); a read transaction returns registers 0x0A, 0x0B, … 0x0F, 0x00, … (wrapping).
-`FmChipModel` implements that, plus the parts that are the same on both chips:
+first); a read transaction returns registers 0x0A, 0x0B, … 0x0F. What comes after
+0x0F differs: the Si4702/03 datasheet (§4.8.2, "2-wire Control Interface") says the
+address counter wraps to 0x00, so `SEQ_WRAPS` is true there; the RDA5807M
+datasheet (and RDA's programming guide) only say a read starts at 0x0A and runs
+on until the host's NACK, and never name a register past 0x0F, so on that chip
+such a read or write is a datasheet violation: it is counted, and the bytes past
+0x0F read 0xFF (nobody drives the bus). `FmChipModel` implements that, plus the
+parts that are the same on both chips:
 
 * **No threads.** Tune, seek and RDS advance when a transaction arrives, computed
   from the ticks elapsed since the operation started (`_advance`). A tune
@@ -19,14 +25,17 @@ first); a read transaction returns registers 0x0A, 0x0B, … 0x0F, 0x00, … (wr
 * **RDS**: while powered, idle, RDS-enabled and tuned to a station with RDS above
   the sync level, a new group from the `RadioWorld` lands in the block registers
   every `rds_period_ms` (87.6 ms, 11.4 groups/s) with a random phase after each
-  tune. RDSR is set when a group lands and cleared by a read that covers block D
-  (0x0F); a group replaced before it was read counts in `rds_overwritten`.
+  tune. The group stays in the block registers until the next one replaces it.
+  How RDSR clears is the chip's (`_rdsr_now`): by default a read that covers
+  block D (0x0F) clears it; the Si4703 holds it for 40 ms whatever the host
+  reads. A group replaced before it was read counts in `rds_overwritten`.
 * **Evidence for tests**: `transactions`; `bus_noise` (transactions made while a
   tune or seek was in progress — the errata says they disturb the oscillator);
   `tunes_started` / `seeks_started` (a stale SEEK bit shows up as an extra seek);
   `pops` (a tune or seek started while the audio was audible); `violations`
-  (datasheet sequence broken: writes during the power-up delay, ENABLE before the
-  crystal settled, a channel beyond the band).
+  (see `hwsim.chips.datasheet`: writes during the power-up delay, ENABLE before
+  the crystal settled, a channel beyond the band, a transfer past register 0x0F
+  on a chip that does not document one, a write to a read-only register).
 
 Subclasses give the register layout: reset values, what a write means
 (`_on_write`), how the status registers read (`_compose_status`), the band and
@@ -39,6 +48,7 @@ a driver and a model under test share one `SimClock`.
 Runs under MicroPython too: no typing, no dataclasses.
 """
 
+from hwsim.chips.datasheet import Recorder
 from hwsim.chips.radio_world import RDS_SYNC_MIN_DBUV, Clock, RadioWorld, Rng
 from hwsim.i2c import I2CTarget
 
@@ -48,11 +58,12 @@ RDS_PERIOD_MS = 87.6
 RDS_CATCH_UP = 8
 
 
-class FmChipModel(I2CTarget):
+class FmChipModel(I2CTarget, Recorder):
     """Register file, sequential I2C access, tune/seek/RDS timing; see the module docstring."""
 
     ADDR = 0x10
     NAME = "fm"
+    SEQ_WRAPS = True
     READ_ONLY = (0x00, 0x01, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F)
     RESET: dict[int, int] = {}
     RSSI_MAX = 127
@@ -86,6 +97,9 @@ class FmChipModel(I2CTarget):
         self.rds_sync = False
         self.rds_blocks = (0, 0, 0, 0)
         self.rds_errors = (0, 0, 0, 0)
+        self.rds_at = 0.0
+        self.rds_unread = False
+        self._t = 0.0
         # evidence
         self.transactions = 0
         self.bus_noise = 0
@@ -94,7 +108,7 @@ class FmChipModel(I2CTarget):
         self.pops = 0
         self.rds_groups = 0
         self.rds_overwritten = 0
-        self.violations: list[str] = []
+        self._init_violations()
         self.reset_registers()
 
     # -- wiring and time -------------------------------------------------------
@@ -121,6 +135,7 @@ class FmChipModel(I2CTarget):
     # -- transactions ---------------------------------------------------------------
     def _begin(self) -> float:
         t = float(self.now())
+        self._t = t
         self._advance(t)
         self.transactions += 1
         if self.op is not None:
@@ -129,13 +144,13 @@ class FmChipModel(I2CTarget):
 
     def i2c_write(self, data: bytes) -> None:
         t = self._begin()
-        self.write_regs(0x02, data, t)
+        self.write_regs(0x02, data, t, self.SEQ_WRAPS)
 
     def i2c_read(self, n: int) -> bytes:
         t = self._begin()
-        return self.read_regs(0x0A, n, t)
+        return self.read_regs(0x0A, n, t, self.SEQ_WRAPS)
 
-    def write_regs(self, first: int, data: bytes, t: float) -> None:
+    def write_regs(self, first: int, data: bytes, t: float, wraps: bool = True) -> None:
         """Registers from `first` on, two bytes each, high byte first.
 
         The whole transaction lands first, then each register's meaning is acted on
@@ -144,30 +159,43 @@ class FmChipModel(I2CTarget):
         """
         changed = []
         for i in range(len(data) // 2):
+            if first + i > 0x0F and not wraps:
+                self.violation(f"write past register 0x0F (from 0x{first:02X}, {len(data)} bytes)")
+                break
             reg = (first + i) & 0x0F
             if reg in self.READ_ONLY:
                 continue
             if self.powered and t < self.ready_at:
-                self.violations.append(f"write to 0x{reg:02X} during the power-up delay")
+                self.violation(f"write to 0x{reg:02X} during the power-up delay")
             changed.append((reg, self.regs[reg]))
             self.regs[reg] = (data[2 * i] << 8) | data[2 * i + 1]
         for reg, old in changed:
             self._on_write(reg, old, self.regs[reg], t)
 
-    def read_regs(self, first: int, n: int, t: float) -> bytes:
-        """`n` bytes of registers from `first` on, wrapping 0x0F → 0x00."""
+    def read_regs(self, first: int, n: int, t: float, wraps: bool = True) -> bytes:
+        """`n` bytes of registers from `first` on; past 0x0F: wrap to 0x00, or a violation."""
         self._compose_status()
         out = bytearray(n)
         covered_d = False
         for i in range(n):
+            if first + i // 2 > 0x0F and not wraps:
+                self.violation(f"read past register 0x0F (from 0x{first:02X}, {n} bytes)")
+                for j in range(i, n):
+                    out[j] = 0xFF
+                break
             reg = (first + i // 2) & 0x0F
             if reg == 0x0F and i % 2 == 1:
                 covered_d = True
             v = self.regs[reg]
             out[i] = (v >> 8) & 0xFF if i % 2 == 0 else v & 0xFF
         if covered_d:
-            self.rds_ready = False
+            self.rds_unread = False
+            self._rds_block_d_read(t)
         return bytes(out)
+
+    def _rds_block_d_read(self, t: float) -> None:
+        """A read covered block D: by default that clears RDSR (the Si4703 overrides)."""
+        self.rds_ready = False
 
     # -- tune and seek --------------------------------------------------------------
     def _latch_band(self) -> None:
@@ -181,7 +209,7 @@ class FmChipModel(I2CTarget):
         if not self.powered:
             return False
         if t < self.ready_at:
-            self.violations.append(f"{what} started during the power-up delay")
+            self.violation(f"{what} started during the power-up delay")
         return True
 
     def start_tune(self, channel: int, t: float) -> None:
@@ -189,7 +217,7 @@ class FmChipModel(I2CTarget):
             return
         self._latch_band()
         if channel > self._last_channel():
-            self.violations.append(f"tune to channel {channel} beyond the band")
+            self.violation(f"tune to channel {channel} beyond the band")
         if self.audible():
             self.pops += 1
         self.channel = channel
@@ -272,10 +300,11 @@ class FmChipModel(I2CTarget):
             if self.rds_sync:
                 self.rds_overwritten += behind - RDS_CATCH_UP
         while t >= self.rds_next_at:
+            at = self.rds_next_at
             self.rds_next_at += period
-            self._rds_deliver()
+            self._rds_deliver(at)
 
-    def _rds_deliver(self) -> None:
+    def _rds_deliver(self, at: float = 0.0) -> None:
         rssi, _snr, _st, station = self.world.signal(self.freq_khz())
         if station is None or not station.rds or rssi < self.rds_sync_min:
             self.rds_sync = False
@@ -284,9 +313,11 @@ class FmChipModel(I2CTarget):
         blocks, errors = self.world.next_group(station, rssi)
         if not self.accept_group(errors):
             return
-        if self.rds_ready:
+        if self.rds_unread:
             self.rds_overwritten += 1
+        self.rds_unread = True
         self.rds_ready = True
+        self.rds_at = at
         self.rds_blocks = blocks
         self.rds_errors = errors
         self.rds_groups += 1

@@ -2,11 +2,16 @@
 
 Theory of operation
 -------------------
-Two I2C addresses reach the same register file: 0x10 is sequential access like the
-Si4703 (writes fill 0x02…, reads return 0x0A…, wrapping), 0x11 is random access
-with a register pointer (a write's first byte sets the pointer, following byte
-pairs are written from there; a read returns registers from the pointer on and
-advances it). Registers modelled (RDA5807M datasheet):
+Two I2C addresses reach the same register file (RDA5807M datasheet v1.1 §7 "I2C
+interface"; the Arduino "Radio" library by mathertel and PU2CLR's RDA5807 library
+use both): 0x10 is sequential access (writes fill 0x02…, reads return 0x0A…),
+0x11 is random access with a register pointer (a write's first byte sets the
+pointer, following byte pairs are written from there; a read returns registers
+from the pointer on and advances it). The datasheet names no register after 0x0F
+and says nothing of a wrap, so a transfer that runs past 0x0F on either address
+is a counted violation and reads 0xFF from there on (see `fm_common`); a driver
+that reads all sixteen registers must do it at 0x11 from 0x00.
+Registers modelled (RDA5807M datasheet):
 
 * 0x00 CHIPID = 0x5804.
 * 0x02: DHIZ b15 (1 = audio out), DMUTE b14 (1 = audio on), MONO b13, BASS b12,
@@ -52,14 +57,16 @@ class _RandomAccess(I2CTarget):
         t = self.chip._begin()
         if not data:
             return
+        if data[0] > 0x0F:
+            self.chip.violation(f"register pointer 0x{data[0]:02X} beyond the register map (0x00-0x0F)")
         self.ptr = data[0] & 0x0F
         if len(data) > 1:
-            self.chip.write_regs(self.ptr, data[1:], t)
+            self.chip.write_regs(self.ptr, data[1:], t, False)
 
     def i2c_read(self, n: int) -> bytes:
         t = self.chip._begin()
-        out = self.chip.read_regs(self.ptr, n, t)
-        self.ptr = (self.ptr + n // 2) & 0x0F
+        out = self.chip.read_regs(self.ptr, n, t, False)
+        self.ptr = min(0x0F, self.ptr + n // 2)
         return out
 
 
@@ -67,6 +74,7 @@ class Rda5807m(FmChipModel):
     """The RDA5807M at 0x10 (sequential) and 0x11 (random access)."""
 
     NAME = "rda5807m"
+    SEQ_WRAPS = False
     READ_ONLY = (0x00, 0x01, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F)
     RESET = {0x00: CHIP_ID, 0x04: 0x0400, 0x05: 0x8888, 0x07: 0x4202}
     RSSI_MAX = 127

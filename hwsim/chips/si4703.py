@@ -3,8 +3,16 @@
 Theory of operation
 -------------------
 Sequential access only (see `fm_common`): writes fill 0x02…, reads return
-0x0A…0x0F, 0x00… . Registers modelled (Si4702/03 datasheet, AN230):
+0x0A…0x0F, 0x00… (the address counter wraps: Si4702/03-C19 datasheet §4.8.2).
+Registers modelled (Si4702/03 datasheet, AN230):
 
+* **Bus mode.** The chip picks its control interface at the rising edge of RST:
+  SDIO low selects the 2-wire (I2C) mode, SDIO high the 3-wire mode (datasheet
+  §4.9 "Reset, Powerup, and Powerdown", table "Bus Mode Select"). `attach(bus,
+  rst)` wires RST to a `hwsim.i2c.SimPin` and SDIO to the bus's `sda`. Until the
+  chip has seen RST rise with SDIO low — and while RST is low — it does not answer
+  at 0x10: every transaction is NACKed (OSError EIO) and counted as a violation.
+  RST low also resets every register.
 * 0x00 DEVICEID = 0x1242; 0x01 CHIPID = 0x1200 before power-up, 0x1253 after
   (DEV = 1001: Si4703 powered up, firmware 19).
 * 0x07 TEST1: XOSCEN (b15) starts the crystal. POWERCFG (0x02) ENABLE (b0) powers
@@ -20,6 +28,12 @@ Sequential access only (see `fm_common`): writes fill 0x02…, reads return
   VOLUME[3:0] (0 = mute). 0x06: SKSNR[7:4], SKCNT[3:0].
 * 0x0A: RDSR b15, STC b14, SF/BL b13, AFCRL b12 (always 0 here), RDSS b11,
   BLERA[10:9], ST b8, RSSI[7:0] (dBµV, capped at 75).
+* RDSR: "RDS ready (RDSR) will be set for a minimum of 40 ms" when a group is
+  received (datasheet §4.4, RDS verbose mode; AN230). Reading the registers does
+  not clear it: it drops `RDSR_MS` (40 ms) after the group landed, and the group
+  stays in 0x0C-0x0F (with its BLER fields) until the next group replaces it
+  87.6 ms after the last one. A host that polls every 40 ms and trusts RDSR alone
+  can therefore read the same group twice.
   0x0B: BLERB[15:14], BLERC[13:12], BLERD[11:10], READCHAN[9:0]. 0x0C-0x0F: RDS A-D.
 * Seek stops on a channel with RSSI ≥ SEEKTH and, when SKSNR ≠ 0, an SNR of at least
   3 dB per SKSNR step (a model approximation; SKCNT is ignored).
@@ -29,12 +43,14 @@ Sequential access only (see `fm_common`): writes fill 0x02…, reads return
 
 from hwsim.chips.fm_common import FmChipModel
 from hwsim.chips.radio_world import Clock, RadioWorld
+from hwsim.i2c import EIO, SimPin
 
 DEVICE_ID = 0x1242
 CHIP_ID_OFF = 0x1200
 CHIP_ID_ON = 0x1253
 XTAL_SETTLE_MS = 500
 POWERUP_MS = 110
+RDSR_MS = 40
 
 BANDS = {0: (87500, 108000), 1: (76000, 108000), 2: (76000, 90000)}
 SPACINGS = {0: 200, 1: 100, 2: 50}
@@ -51,6 +67,59 @@ class Si4703(FmChipModel):
                  seed: int = 7) -> None:
         super().__init__(world, clock, time_scale, seed)
         self.xosc_at: float | None = None
+        self.bus_mode: str | None = None  # "2-wire" / "3-wire" once RST has risen
+        self.in_reset = False
+        self.resets = 0
+        self._sdio: SimPin | None = None
+
+    # -- RST and bus mode -----------------------------------------------------------
+    def attach(self, i2c: object, rst: SimPin | None = None) -> None:
+        """Put the chip on a `SimI2C` bus (SDIO = the bus's `sda`) with RST wired to `rst`."""
+        i2c.attach(self.ADDR, self)  # type: ignore[attr-defined]
+        self._sdio = i2c.sda  # type: ignore[attr-defined]
+        if rst is not None:
+            rst.listeners.append(self._rst_changed)
+            if rst.level == 0:
+                self.in_reset = True
+
+    def _rst_changed(self, pin: SimPin, old: int, new: int) -> None:
+        if new == 0:
+            self.in_reset = True
+            self.bus_mode = None
+            return
+        self.in_reset = False
+        sdio = self._sdio
+        sdio_low = sdio is not None and sdio.mode == SimPin.OUT and sdio.level == 0
+        self.bus_mode = "2-wire" if sdio_low else "3-wire"
+        self.resets += 1
+        self.powered = False
+        self.op = None
+        self.stc = False
+        self.sf = False
+        self.xosc_at = None
+        self.reset_registers()
+
+    def _check_bus(self) -> None:
+        if self.in_reset or self.bus_mode != "2-wire":
+            why = "RST is low" if self.in_reset else (
+                "RST rose with SDIO high: 3-wire mode" if self.bus_mode else "no RST rising edge with SDIO low yet")
+            self.violation(f"I2C access before the 2-wire bus mode was selected ({why}); not acknowledged")
+            raise OSError(EIO)
+
+    def i2c_write(self, data: bytes) -> None:
+        self._check_bus()
+        super().i2c_write(data)
+
+    def i2c_read(self, n: int) -> bytes:
+        self._check_bus()
+        return super().i2c_read(n)
+
+    # -- RDS ready ------------------------------------------------------------------------
+    def _rds_block_d_read(self, t: float) -> None:
+        """Reading does not clear RDSR on this chip (see the module docstring)."""
+
+    def rdsr(self) -> bool:
+        return self.rds_ready and self._t < self.rds_at + RDSR_MS
 
     def _on_write(self, reg: int, old: int, new: int, t: float) -> None:
         if reg == 0x07:
@@ -79,7 +148,7 @@ class Si4703(FmChipModel):
         if new & 0x0001 and not self.powered:
             settled = self.xosc_at is not None and t - self.xosc_at >= self.scaled(XTAL_SETTLE_MS)
             if not settled:
-                self.violations.append("ENABLE before the crystal settled (500 ms after XOSCEN)")
+                self.violation("ENABLE before the crystal settled (500 ms after XOSCEN)")
             self.powered = True
             self.ready_at = t + self.scaled(POWERUP_MS)
             self.regs[0x01] = CHIP_ID_ON
@@ -99,7 +168,7 @@ class Si4703(FmChipModel):
             stereo = False
         verbose = bool(self.regs[0x02] & 0x0800)
         ea, eb, ec, ed = self.rds_errors if (verbose and self.rds_ready) else (0, 0, 0, 0)
-        self.regs[0x0A] = ((int(self.rds_ready) << 15) | (int(self.stc) << 14) | (int(self.sf) << 13)
+        self.regs[0x0A] = ((int(self.rdsr()) << 15) | (int(self.stc) << 14) | (int(self.sf) << 13)
                            | (int(self.rds_sync) << 11) | (ea << 9) | (int(stereo) << 8) | rssi)
         self.regs[0x0B] = (eb << 14) | (ec << 12) | (ed << 10) | (self.channel & 0x03FF)
 

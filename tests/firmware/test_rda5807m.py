@@ -33,16 +33,50 @@ def _r(bus, reg):
 
 
 def test_rda_model_chip_id_on_both_addresses():
-    bus, _model, _drv, _clock = _rig()
+    bus, model, _drv, _clock = _rig()
     assert _r(bus, 0x00) == 0x5804
-    d = bus.readfrom(0x10, 32)  # sequential: 0x0A..0x0F then 0x00..
-    assert (d[12] << 8) | d[13] == 0x5804
     assert bus.scan() == [0x10, 0x11]
+    d = bus.readfrom(0x10, 12)  # sequential: 0x0A..0x0F, all the datasheet defines
+    assert len(d) == 12 and model.violations == []
+
+
+def test_rda_model_refuses_a_sequential_read_past_0x0f():
+    """RDA5807M datasheet v1.1 §7: a 0x10 read starts at 0x0A and runs on; no register after
+    0x0F and no wrap is documented (the RDA5802 programming guide says the same), so the
+    model counts a violation and the bytes past 0x0F read 0xFF (nobody drives SDA)."""
+    bus, model, _drv, _clock = _rig()
+    d = bus.readfrom(0x10, 32)
+    assert d[12:] == b"\xff" * 20
+    assert len(model.take_violations()) == 1
+    bus.writeto(0x11, bytes([0x0F]))
+    bus.readfrom(0x11, 4)  # 0x0F, then past the map
+    assert [v for v in model.take_violations() if "past register 0x0F" in v]
+
+
+def test_rda_driver_reads_the_register_file_by_random_access():
+    """Bug 1 of issue 10: the driver read 32 bytes at 0x10 and assumed a wrap to 0x00.
+
+    Before the fix the chip id read 0xFFFF here (NO_DEVICE: the tuner never attached)
+    and the shadow of 0x04/0x05 was junk; now every read at 0x10 stays within 0x0A-0x0F
+    and the register file comes from 0x11, one register per transaction.
+    """
+    bus, model, drv, _clock = _rig()
+    bus.record = True
+    assert drv.identify() == 0x5804
+    drv.power_up()
+    drv.tune(88400)
+    drv.read_rds()
+    reads = [(a, len(d)) for (_t, a, k, d) in bus.transactions if k == "r"]
+    assert reads and all(n <= 12 for (a, n) in reads if a == 0x10), reads
+    assert all(n == 2 for (a, n) in reads if a == 0x11), reads
+    assert drv.regs[0x00] == 0x5804 and drv.regs[0x05] & 0xF == drv.volume
+    assert model.violations == []
 
 
 def test_rda_model_random_access_writes_only_the_addressed_register():
-    bus, model, _drv, _clock = _rig()
+    bus, model, _drv, clock = _rig()
     _w(bus, 0x02, 0xC001)
+    clock.advance(5)  # the power-up delay
     before = list(model.regs)
     _w(bus, 0x05, 0x8883)
     assert model.regs[0x05] == 0x8883
@@ -82,8 +116,9 @@ def test_rda_model_stale_seek_bit_restarts_the_seek():
 
 
 def test_rda_model_band_3_is_50_or_65_mhz_by_register_7():
-    bus, model, _drv, _clock = _rig()
+    bus, model, _drv, clock = _rig()
     _w(bus, 0x02, 0xC001)
+    clock.advance(5)
     _w(bus, 0x03, 0x000C)
     assert model.band_limits() == (65000, 76000)
     _w(bus, 0x07, 0x4002)
@@ -98,7 +133,7 @@ def test_rda_model_soft_reset_restores_defaults_and_needs_5_ms():
     _w(bus, 0x02, 0xC003)
     assert model.regs[0x05] == 0x8888
     _w(bus, 0x05, 0x8881)
-    assert model.violations and "power-up delay" in model.violations[0]
+    assert "power-up delay" in model.take_violations()[0]
 
 
 def test_rda_driver_writes_through_random_access_and_never_rewrites_0x02_for_volume():

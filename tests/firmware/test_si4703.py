@@ -7,16 +7,32 @@ from p2mfw.si4703 import Si4703 as SiDriver
 
 from hwsim.chips.radio_world import RadioWorld, SimClock
 from hwsim.chips.si4703 import Si4703 as SiModel
-from hwsim.i2c import SimI2C
+from hwsim.i2c import SimI2C, SimPin
 
 
-def _rig():
+def _pins(bus):
+    rst = SimPin("tuner_rst", 0)
+    return {"tuner_rst": rst, "sda": bus.sda, "i2c_init": bus.init}
+
+
+def _rig(reset=True):
+    """Model with RST wired, driver given the pins; `reset`: select 2-wire mode by hand first."""
     clock = SimClock()
     world = RadioWorld(clock=clock, seed=3)
     bus = SimI2C()
+    pins = _pins(bus)
     model = SiModel(world)
-    model.attach(bus)
-    return bus, model, SiDriver(bus, clock), clock
+    model.attach(bus, pins["tuner_rst"])
+    if reset:
+        _bus_reset(bus, pins)
+    return bus, model, SiDriver(bus, clock, pins), clock
+
+
+def _bus_reset(bus, pins):
+    bus.sda.init(SimPin.OUT, value=0)
+    pins["tuner_rst"].value(0)
+    pins["tuner_rst"].value(1)
+    bus.init()
 
 
 def _write(bus, *values):
@@ -58,7 +74,7 @@ def test_si_model_flags_enable_before_the_crystal_settled():
     _write(bus, 0x4001)
     assert model.violations and "crystal" in model.violations[0]
     _write(bus, 0x4001, 0x8005)  # a tune 0 ms after ENABLE
-    assert len(model.violations) >= 2
+    assert len(model.take_violations()) >= 2
 
 
 def test_si_model_stc_stays_until_tune_is_cleared():
@@ -159,3 +175,128 @@ def test_si_driver_power_down_sets_disable_and_stops_rds():
     drv.power_down()
     assert not model.powered and not model.regs[0x04] & 0x1000
     assert drv.read_rds() is None
+
+
+# -- bus mode (issue 10, bug 3) ----------------------------------------------------------------
+def test_si_model_answers_only_after_rst_rises_with_sdio_low():
+    """Si4702/03-C19 datasheet §4.9, "Bus Mode Select": SDIO low at RST's rising edge = 2-wire."""
+    bus, model, _drv, _clock = _rig(reset=False)
+    pins = _pins(bus)
+    model2 = SiModel(RadioWorld(clock=SimClock(), seed=3))
+    for m in (model, model2):
+        m.take_violations()
+    try:
+        bus.readfrom(0x10, 32)
+        raise AssertionError("the chip answered before its bus mode was selected")
+    except OSError:
+        pass
+    assert model.take_violations()
+    # RST rising with SDIO high (idle bus) selects 3-wire mode: still no answer at 0x10
+    bus2 = SimI2C()
+    model2.attach(bus2, pins["tuner_rst"])
+    pins["tuner_rst"].value(0)
+    pins["tuner_rst"].value(1)
+    try:
+        bus2.readfrom(0x10, 2)
+        raise AssertionError("the chip answered in 3-wire mode")
+    except OSError:
+        pass
+    assert "3-wire" in model2.take_violations()[0]
+
+
+def test_si_bus_needs_sda_back_after_the_reset():
+    bus, model, _drv, _clock = _rig(reset=False)
+    bus.sda.init(SimPin.OUT, value=0)
+    try:
+        bus.readfrom(0x10, 2)  # SDA is a plain GPIO: no I2C
+        raise AssertionError("I2C worked with SDA taken over")
+    except OSError:
+        pass
+    assert model.violations == []  # the chip never saw that transaction
+
+
+def test_si_driver_selects_the_2_wire_mode_with_the_board_pins():
+    """Bug 3 of issue 10: the firmware never drove RST/SDIO, so a real Si4703 may never answer."""
+    bus, model, drv, _clock = _rig(reset=False)
+    st = drv.power_up()
+    assert st["powered"] and model.powered and model.bus_mode == "2-wire" and model.resets == 1
+    assert bus.sda.mode == SimPin.ALT  # SDA handed back to the I2C block
+    assert model.violations == []
+
+
+def test_si_firmware_attach_resets_the_chip_through_main_pins():
+    from p2mfw.main import attach_drivers
+
+    bus, _model, _drv, clock = _rig(reset=False)
+    pins = {"tuner_rst": SimPin("tuner_rst", 0), "sda": bus.sda, "i2c_init": bus.init}
+    bus2 = SimI2C()
+    model2 = SiModel(RadioWorld(clock=clock, seed=3))
+    model2.attach(bus2, pins["tuner_rst"])
+    pins["sda"] = bus2.sda
+    pins["i2c_init"] = bus2.init
+    server = _Server()
+    status = attach_drivers(server, bus2, ("p2mfw.si4703",), pins=pins)
+    assert status == {"p2mfw.si4703": "ok"} and "tuner.si4703" in server.caps, status
+    assert model2.bus_mode == "2-wire" and model2.violations == []
+
+
+class _Server:
+    class FwError(Exception):
+        pass
+
+    def __init__(self):
+        self.handlers = {}
+        self.caps = []
+
+    def register(self, name, fn):
+        self.handlers[name] = fn
+
+    def every(self, ms, fn):
+        pass
+
+    def add_capability(self, name):
+        self.caps.append(name)
+
+    def emit(self, name, data):
+        pass
+
+
+# -- RDSR (issue 10, bug 2) ----------------------------------------------------------------------
+def test_si_model_rdsr_holds_40_ms_and_a_read_does_not_clear_it():
+    """Si4702/03-C19 datasheet §4.4: "RDSR will be set for a minimum of 40 ms" per group."""
+    bus, _model, drv, clock = _rig()
+    drv.power_up()
+    drv.tune(88400)
+    for _ in range(200):  # find a rising edge of RDSR, 1 ms resolution
+        if _regs(bus)[0x0A] & 0x8000:
+            break
+        clock.advance(1)
+    first = _regs(bus)
+    assert first[0x0A] & 0x8000
+    clock.advance(20)
+    again = _regs(bus)  # read twice within the 40 ms: same group, RDSR still set
+    assert again[0x0A] & 0x8000 and again[0x0C:0x10] == first[0x0C:0x10]
+    clock.advance(21)
+    later = _regs(bus)
+    assert not later[0x0A] & 0x8000 and later[0x0C:0x10] == first[0x0C:0x10]  # data stay
+
+
+def test_si_driver_reports_each_rds_group_once():
+    """Bug 2 of issue 10: RDSR stays up >= 40 ms, so a poll could report one group twice.
+
+    Polled every 10 ms (faster than the firmware's 20 ms task) the driver must still
+    report exactly the groups the chip received, each once.
+    """
+    _bus, model, drv, clock = _rig()
+    drv.power_up()
+    drv.tune(88400)
+    start = model.rds_groups
+    reported = []
+    for _ in range(1000):  # 10 s
+        g = drv.read_rds()
+        if g is not None:
+            reported.append(g)
+        clock.advance(10)
+    received = model.rds_groups - start
+    assert received > 100
+    assert received - 1 <= len(reported) <= received, (len(reported), received)

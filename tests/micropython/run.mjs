@@ -3,7 +3,8 @@
 // usage: node run.mjs REPO_ROOT (--import MODULE ... | TEST_MODULE ...)
 //   Copies firmware/p2mfw, hwsim/{__init__,i2c}.py, hwsim/chips and tests/firmware into the
 //   MicroPython filesystem under /lib, then either imports each MODULE, or imports each
-//   TEST_MODULE (e.g. fwtests.test_cobs) and calls every test_* function in it.
+//   TEST_MODULE (e.g. fwtests.test_cobs) and calls every test_* function in it; a test after
+//   which a simulated chip holds a datasheet violation (hwsim.chips.datasheet) fails.
 //   Prints one line per test and a closing "N passed, N failed"; exits 1 on any failure.
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
 import fs from "node:fs";
@@ -70,7 +71,13 @@ def _run(modname, import_only):
         if not callable(fn):
             continue
         try:
+            from hwsim.chips import datasheet
+            datasheet.reset()
             fn()
+            found = datasheet.pending()
+            datasheet.reset()
+            if found:  # as tests/conftest.py: a datasheet violation fails the test
+                raise AssertionError("datasheet violations: " + "; ".join(found[:10]))
             _passed += 1
             print("PASS", modname + "." + name)
         except Exception as e:
