@@ -24,7 +24,10 @@ $(MPY_STAMP): $(MPY_DIR)/package.json
 
 micropython: $(MPY_STAMP)
 
+# Mosquitto when installed, else the `demo` extra (amqtt, a broker library from PyPI).
 demo: $(STAMP)
+	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || \
+	  $(PY) -c 'import amqtt' 2>/dev/null || $(PY) -m pip install --quiet -e '.[demo]'
 	$(VENV)/bin/pi2mqtt demo
 
 lint: $(STAMP)

@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long and print a summary")
     demo.add_argument("--config", type=Path, help="demo config (default examples/demo.toml)")
     demo.add_argument("--plain", action="store_true", help="plain lines instead of the live view")
+    demo.add_argument("--local-broker", choices=("auto", "mosquitto", "amqtt"), default="auto",
+                      help="without --broker: start this broker (auto: Mosquitto if installed, else amqtt)")
 
     watch = sub.add_parser("watch", help="live view of every pi2mqtt device on a broker")
     watch.add_argument("--broker", metavar="URL", default="mqtt://localhost:1883", help="broker URL")

@@ -1,8 +1,8 @@
 """`pi2mqtt demo`: a broker, the daemon on hwsim, and the live view, on one machine.
 
 The broker is the one given with `--broker`, else a private Mosquitto on a free
-port when the `mosquitto` binary is installed, else the embedded pure-Python
-broker. The daemon runs in this process with every device on hwsim (the world
+port when the `mosquitto` binary is installed, else amqtt (the `demo` extra, a
+maintained broker library) in a child process; `--local-broker` picks one. The daemon runs in this process with every device on hwsim (the world
 acts by itself: motion, doorbell, a day curve sped up 600 times), using
 examples/demo.toml. The daemon's log goes to a file so the view stays clean.
 `--duration` stops it after that many seconds and prints what was published.
@@ -22,40 +22,43 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from device.app.amqttbroker import AmqttBroker, amqtt_available
 from device.app.cli import DEMO_CONFIG, sim_environment
 from device.app.localbroker import Mosquitto, find_mosquitto
 from device.app.runner import start_daemon
 from device.config import load_config
+from device.errors import ConfigError
 
 log = logging.getLogger("pi2mqtt.demo")
 
 
 class _Broker:
-    """Whichever broker the demo runs: given, private Mosquitto or embedded."""
+    """Whichever broker the demo runs: given, private Mosquitto, or amqtt."""
 
-    def __init__(self, url: str | None, workdir: Path) -> None:
-        self._mosquitto: Mosquitto | None = None
-        self._embedded: Any = None
+    def __init__(self, url: str | None, workdir: Path, local: str = "auto") -> None:
+        self._local: Mosquitto | AmqttBroker | None = None
         if url:
             self.url, self.kind = url, "given"
             return
-        binary = find_mosquitto()
+        binary = find_mosquitto() if local in ("auto", "mosquitto") else None
         if binary:
-            self._mosquitto = Mosquitto(workdir / "mosquitto", binary=binary)
-            self._mosquitto.start()
-            self.url, self.kind = self._mosquitto.url, "mosquitto"
+            self._local = Mosquitto(workdir / "mosquitto", binary=binary)
+            self.kind = "mosquitto"
+        elif local in ("auto", "amqtt") and amqtt_available():
+            self._local = AmqttBroker(workdir / "amqtt")
+            self.kind = "amqtt"
         else:
-            from device.broker import EmbeddedBroker
-
-            self._embedded = EmbeddedBroker()
-            self._embedded.start()
-            self.url, self.kind = self._embedded.url, "embedded"
+            wanted = {"auto": "Mosquitto or amqtt", "mosquitto": "Mosquitto", "amqtt": "amqtt"}[local]
+            raise ConfigError([
+                f"demo: no broker: {wanted} is not installed — apt-get install mosquitto, "
+                "or pip install 'pi2mqtt[demo]' (amqtt), or pass --broker URL"
+            ])
+        self._local.start()
+        self.url = self._local.url
 
     def stop(self) -> None:
-        if self._mosquitto is not None:
-            self._mosquitto.stop()
-        if self._embedded is not None:
-            self._embedded.stop()
+        if self._local is not None:
+            self._local.stop()
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -63,15 +66,13 @@ def run_demo(args: argparse.Namespace) -> int:
 
     config_path = Path(args.config or DEMO_CONFIG).resolve()
     if not config_path.exists():
-        from device.errors import ConfigError
-
         raise ConfigError([f"{config_path}: no such file (run from a checkout, or pass --config)"])
     with tempfile.TemporaryDirectory(prefix="pi2mqtt-demo-") as tmp:
         work = Path(tmp)
         log_file = work / "pi2mqtt.log"
         logging.basicConfig(level=logging.INFO, filename=str(log_file),
                             format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
-        broker = _Broker(args.broker, work)
+        broker = _Broker(args.broker, work, getattr(args, "local_broker", "auto"))
         daemon = None
         stop = threading.Event()
         try:

@@ -58,6 +58,27 @@ def test_cli_watch_unreachable_broker_is_one_clear_line() -> None:
     assert "Traceback" not in r.stderr and r.stderr.strip()
 
 
+def test_cli_demo_on_amqtt_shows_every_entity() -> None:
+    """The fresh-clone path: no Mosquitto, the `demo` extra's broker library instead."""
+    from device.app.amqttbroker import amqtt_available
+    from device.config import load_config
+
+    if not amqtt_available():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("amqtt (the dev and demo extras) is required under CI=true")
+        pytest.skip("amqtt is not installed (pip install 'pi2mqtt[demo]')")
+    cfg = load_config(ROOT / "examples" / "demo.toml")
+    r = pi2mqtt("demo", "--local-broker", "amqtt", "--duration", "12", "--plain", timeout=90,
+                env=dict(os.environ, TERM="dumb"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "(amqtt)" in r.stderr.splitlines()[0]
+    summary = r.stdout.split("pi2mqtt demo summary:", 1)[1].splitlines()[1:]
+    published = {line.split()[0]: int(line.split()[1]) for line in summary if line.strip()}
+    assert {e.name for _, e in cfg.entities()} <= set(published), summary
+    assert all(n > 0 for n in published.values()), summary
+    assert "Traceback" not in r.stderr
+
+
 def test_cli_demo_with_broker_shows_every_entity_and_exits_0(broker: Mosquitto) -> None:
     from device.config import load_config
 

@@ -24,7 +24,6 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 from rich.console import Console
 
-from device.broker import EmbeddedBroker
 from device.errors import BrokerError
 from device.view import BrokerUrl, Seen, Summary, ViewModel, render, watch
 from device.view.model import format_age, format_value, parse_ts, sparkline
@@ -362,40 +361,40 @@ def test_watch_unreachable_broker_is_one_line_and_code_1(broker: Mosquitto) -> N
     assert len(lines) == 1 and "cannot reach the broker" in lines[0] and broker.url in lines[0]
 
 
-def test_watch_live_view_through_a_pty_quits_on_q() -> None:
-    with EmbeddedBroker() as b:
-        pub = Subscriber(b.port).connect()
-        pub.publish("pi2mqtt/lab/status", "online", retain=True)
-        pub.publish("pi2mqtt/lab/pressure", reading(1013.25, "hPa"), retain=True)
-        pub.publish("pi2mqtt/lab/radio", json.dumps(RADIO).encode(), retain=True)
-        master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-        # duration=60: only the q key can end it within the test's wait.
-        code = f"import sys; from device.view import watch; sys.exit(watch({b.url!r}, duration=60))"
-        proc = subprocess.Popen([sys.executable, "-c", code], stdin=slave, stdout=slave, stderr=slave,
-                                cwd=REPO, env=dict(os.environ, TERM="xterm-256color"))
-        os.close(slave)
-        raw = b""
-        sent_q = False
-        try:
-            while select.select([master], [], [], 15)[0]:
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:  # EIO: the child closed the pty
-                    break
-                if not chunk:
-                    break
-                raw += chunk
-                if not sent_q and b"MHz" in raw and b"hPa" in raw:
-                    os.write(master, b"q")
-                    sent_q = True
-            assert sent_q, f"the view never showed the readings: {raw[-500:]!r}"
-            assert proc.wait(15) == 0
-        finally:
-            os.close(master)
-            if proc.poll() is None:
-                proc.kill()
-        pub.close()
+def test_watch_live_view_through_a_pty_quits_on_q(broker: Mosquitto) -> None:
+    b = broker
+    pub = Subscriber(b.port).connect()
+    pub.publish("pi2mqtt/lab/status", "online", retain=True)
+    pub.publish("pi2mqtt/lab/pressure", reading(1013.25, "hPa"), retain=True)
+    pub.publish("pi2mqtt/lab/radio", json.dumps(RADIO).encode(), retain=True)
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    # duration=60: only the q key can end it within the test's wait.
+    code = f"import sys; from device.view import watch; sys.exit(watch({b.url!r}, duration=60))"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=slave, stdout=slave, stderr=slave,
+                            cwd=REPO, env=dict(os.environ, TERM="xterm-256color"))
+    os.close(slave)
+    raw = b""
+    sent_q = False
+    try:
+        while select.select([master], [], [], 15)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the pty
+                break
+            if not chunk:
+                break
+            raw += chunk
+            if not sent_q and b"MHz" in raw and b"hPa" in raw:
+                os.write(master, b"q")
+                sent_q = True
+        assert sent_q, f"the view never showed the readings: {raw[-500:]!r}"
+        assert proc.wait(15) == 0
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    pub.close()
     text = raw.decode("utf-8", "replace")
     screen = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", text)
     assert "lab" in screen and "online" in screen
