@@ -22,7 +22,7 @@ from typing import Any
 from hwsim.chips.bme280 import BME280Model
 from hwsim.control import parse_number, parse_switch
 from hwsim.environment import Environment
-from hwsim.i2c import SimI2C, SimPin
+from hwsim.i2c import McuPin, SimI2C
 from hwsim.mcu import SimMcu
 from hwsim.sim import Simulation
 from hwsim.world import OutputRecord
@@ -38,7 +38,7 @@ class CoprocessorBoard:
     def __init__(self, sim: Simulation, cfg: dict[str, Any]) -> None:
         cop = cfg.get("coprocessor") or {}
         self.bus = SimI2C()
-        self.tuner_rst = SimPin("tuner_rst", 0)
+        self.tuner_rst = McuPin("tuner_rst", 0)
         self.pins: dict[str, object] = {"tuner_rst": self.tuner_rst, "sda": self.bus.sda,
                                         "i2c_init": self.bus.init}
         self.environment = Environment(speed=sim.speed)

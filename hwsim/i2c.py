@@ -11,7 +11,7 @@ port of MicroPython does. While `record` is true every transaction is logged in
 `transactions` as `(ticks_ms, addr, "w"|"r", data)`, so tests can check that a
 driver kept the bus quiet.
 
-`SimPin` is a GPIO with `machine.Pin`'s surface (`init`, `value`, `OUT`, `IN`). The
+`McuPin` is a GPIO with `machine.Pin`'s surface (`init`, `value`, `OUT`, `IN`). The
 bus's data line is one (`SimI2C.sda`): a driver that takes SDA over as a plain
 output (the Si4703's bus-mode reset drives it low) breaks the bus until it hands
 the pin back to the I2C block (`SimI2C.init()`, as re-creating `machine.I2C` does
@@ -27,7 +27,7 @@ from p2mfw.compat import ticks_ms
 EIO = 5
 
 
-class SimPin:
+class McuPin:
     """A GPIO line with the `machine.Pin` calls firmware uses; `listeners` see level changes."""
 
     IN = 0
@@ -90,11 +90,11 @@ class SimI2C:
         self._nack: dict[int, bool] = {}
         self.record = False
         self.transactions: list[tuple[int, int, str, bytes]] = []
-        self.sda = SimPin("sda", 1, SimPin.ALT)
+        self.sda = McuPin("sda", 1, McuPin.ALT)
 
     def init(self, *args: object, **kwargs: object) -> None:
         """Give SDA back to the I2C block (what re-creating `machine.I2C` does)."""
-        self.sda.init(SimPin.ALT)
+        self.sda.init(McuPin.ALT)
 
     # -- wiring and faults -------------------------------------------------
     def attach(self, addr: int, target: I2CTarget) -> None:
@@ -111,7 +111,7 @@ class SimI2C:
             self._nack.pop(addr, None)
 
     def _target(self, addr: int) -> I2CTarget:
-        if self.sda.mode != SimPin.ALT:
+        if self.sda.mode != McuPin.ALT:
             raise OSError(EIO)  # SDA is a plain GPIO now: no I2C on the wire
         t = self._targets.get(addr)
         if t is None or addr in self._nack:

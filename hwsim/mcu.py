@@ -18,7 +18,7 @@ host. `register_controls` exposes them as hwsim control paths ``mcu/<fault>``.
 At every (re)boot ``build(server, i2c)`` attaches the drivers; by default the
 firmware's own driver list (`p2mfw.main.attach_drivers`) with the board's `pins`
 (as `board_pico.make_pins` gives them on a Pico: "tuner_rst", "sda", "i2c_init"),
-here `hwsim.i2c.SimPin` lines wired to the chip models by the caller.
+here `hwsim.i2c.McuPin` lines wired to the chip models by the caller.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ Registers modelled (Si4702/03 datasheet, AN230):
 * **Bus mode.** The chip picks its control interface at the rising edge of RST:
   SDIO low selects the 2-wire (I2C) mode, SDIO high the 3-wire mode (datasheet
   §4.9 "Reset, Powerup, and Powerdown", table "Bus Mode Select"). `attach(bus,
-  rst)` wires RST to a `hwsim.i2c.SimPin` and SDIO to the bus's `sda`. Until the
+  rst)` wires RST to a `hwsim.i2c.McuPin` and SDIO to the bus's `sda`. Until the
   chip has seen RST rise with SDIO low — and while RST is low — it does not answer
   at 0x10: every transaction is NACKed (OSError EIO) and counted as a violation.
   RST low also resets every register.
@@ -43,7 +43,7 @@ Registers modelled (Si4702/03 datasheet, AN230):
 
 from hwsim.chips.fm_common import FmChipModel
 from hwsim.chips.radio_world import Clock, RadioWorld
-from hwsim.i2c import EIO, SimPin
+from hwsim.i2c import EIO, McuPin
 
 DEVICE_ID = 0x1242
 CHIP_ID_OFF = 0x1200
@@ -70,10 +70,10 @@ class Si4703(FmChipModel):
         self.bus_mode: str | None = None  # "2-wire" / "3-wire" once RST has risen
         self.in_reset = False
         self.resets = 0
-        self._sdio: SimPin | None = None
+        self._sdio: McuPin | None = None
 
     # -- RST and bus mode -----------------------------------------------------------
-    def attach(self, i2c: object, rst: SimPin | None = None) -> None:
+    def attach(self, i2c: object, rst: McuPin | None = None) -> None:
         """Put the chip on a `SimI2C` bus (SDIO = the bus's `sda`) with RST wired to `rst`."""
         i2c.attach(self.ADDR, self)  # type: ignore[attr-defined]
         self._sdio = i2c.sda  # type: ignore[attr-defined]
@@ -82,14 +82,14 @@ class Si4703(FmChipModel):
             if rst.level == 0:
                 self.in_reset = True
 
-    def _rst_changed(self, pin: SimPin, old: int, new: int) -> None:
+    def _rst_changed(self, pin: McuPin, old: int, new: int) -> None:
         if new == 0:
             self.in_reset = True
             self.bus_mode = None
             return
         self.in_reset = False
         sdio = self._sdio
-        sdio_low = sdio is not None and sdio.mode == SimPin.OUT and sdio.level == 0
+        sdio_low = sdio is not None and sdio.mode == McuPin.OUT and sdio.level == 0
         self.bus_mode = "2-wire" if sdio_low else "3-wire"
         self.resets += 1
         self.powered = False

@@ -7,11 +7,11 @@ from p2mfw.si4703 import Si4703 as SiDriver
 
 from hwsim.chips.radio_world import RadioWorld, SimClock
 from hwsim.chips.si4703 import Si4703 as SiModel
-from hwsim.i2c import SimI2C, SimPin
+from hwsim.i2c import McuPin, SimI2C
 
 
 def _pins(bus):
-    rst = SimPin("tuner_rst", 0)
+    rst = McuPin("tuner_rst", 0)
     return {"tuner_rst": rst, "sda": bus.sda, "i2c_init": bus.init}
 
 
@@ -29,7 +29,7 @@ def _rig(reset=True):
 
 
 def _bus_reset(bus, pins):
-    bus.sda.init(SimPin.OUT, value=0)
+    bus.sda.init(McuPin.OUT, value=0)
     pins["tuner_rst"].value(0)
     pins["tuner_rst"].value(1)
     bus.init()
@@ -206,7 +206,7 @@ def test_si_model_answers_only_after_rst_rises_with_sdio_low():
 
 def test_si_bus_needs_sda_back_after_the_reset():
     bus, model, _drv, _clock = _rig(reset=False)
-    bus.sda.init(SimPin.OUT, value=0)
+    bus.sda.init(McuPin.OUT, value=0)
     try:
         bus.readfrom(0x10, 2)  # SDA is a plain GPIO: no I2C
         raise AssertionError("I2C worked with SDA taken over")
@@ -220,7 +220,7 @@ def test_si_driver_selects_the_2_wire_mode_with_the_board_pins():
     bus, model, drv, _clock = _rig(reset=False)
     st = drv.power_up()
     assert st["powered"] and model.powered and model.bus_mode == "2-wire" and model.resets == 1
-    assert bus.sda.mode == SimPin.ALT  # SDA handed back to the I2C block
+    assert bus.sda.mode == McuPin.ALT  # SDA handed back to the I2C block
     assert model.violations == []
 
 
@@ -228,7 +228,7 @@ def test_si_firmware_attach_resets_the_chip_through_main_pins():
     from p2mfw.main import attach_drivers
 
     bus, _model, _drv, clock = _rig(reset=False)
-    pins = {"tuner_rst": SimPin("tuner_rst", 0), "sda": bus.sda, "i2c_init": bus.init}
+    pins = {"tuner_rst": McuPin("tuner_rst", 0), "sda": bus.sda, "i2c_init": bus.init}
     bus2 = SimI2C()
     model2 = SiModel(RadioWorld(clock=clock, seed=3))
     model2.attach(bus2, pins["tuner_rst"])

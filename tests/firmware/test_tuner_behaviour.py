@@ -13,7 +13,7 @@ from p2mfw.si4703 import Si4703 as SiDriver
 from hwsim.chips.radio_world import Clock, RadioWorld, SimClock, Station, default_stations
 from hwsim.chips.rda5807m import Rda5807m as RdaModel
 from hwsim.chips.si4703 import Si4703 as SiModel
-from hwsim.i2c import SimI2C, SimPin
+from hwsim.i2c import McuPin, SimI2C
 
 PAIRS = (("rda5807m", RdaModel, RdaDriver), ("si4703", SiModel, SiDriver))
 
@@ -29,7 +29,7 @@ class Rig:
         self.bus = SimI2C()
         self.model = model_cls(self.world, time_scale=time_scale)
         # The board's pins (board_pico.make_pins): the Si4703's RST, SDA, the bus re-init.
-        self.rst = SimPin("tuner_rst", 0)
+        self.rst = McuPin("tuner_rst", 0)
         self.pins = {"tuner_rst": self.rst, "sda": self.bus.sda, "i2c_init": self.bus.init}
         if name == "si4703":
             self.model.attach(self.bus, self.rst)
