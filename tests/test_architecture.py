@@ -58,7 +58,6 @@ LONG_FUNCTIONS: set[str] = {
     "device/radio/band.py:band_plan",
     "device/radio/sweep.py:run_scan",
     "hwsim/gpio.py:wire",
-    "hwsim/radio_controls.py:register_radio_controls",
 }
 
 # Import cycles, each as the sorted tuple of its modules.
@@ -91,7 +90,6 @@ DUPLICATE_CLASSES: set[str] = {
 # hwsim modules that still borrow from the daemon or the firmware.
 HWSIM_BORROWS: set[str] = {
     "hwsim.chips.bme280 → p2mfw.bme280",
-    "hwsim.radio_controls → device.radio.validate",
 }
 
 # The ceiling on `Any` in device/ until the typed seams land (target MAX_ANY).
