@@ -1,4 +1,4 @@
-"""The `pi2mqtt` command line: run, check, demo, watch.
+"""The `pi2mqtt` command line: run, check, doctor, demo, watch.
 
 Every failure a user can cause (bad config, missing file, unreachable broker
 on `watch`) ends with one clear message and an exit status — never a traceback.
@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate a config file and exit (0 ok, 2 invalid)")
     check.add_argument("--config", type=Path, help=f"config file (default {DEFAULT_CONFIG})")
 
+    doctor = sub.add_parser("doctor", help="check the hardware, the firmware and the broker, one line each "
+                            "(exit 0, or 1 when anything fails)")
+    doctor.add_argument("--config", type=Path, help=f"config file (default {DEFAULT_CONFIG})")
+    doctor.add_argument("--broker", metavar="URL", help="broker URL, overrides mqtt.url")
+    doctor.add_argument("--sim", action="store_true", help="check against the hardware simulator (hwsim)")
+
     demo = sub.add_parser("demo", help="everything on this machine: broker, simulated devices, live view")
     demo.add_argument("--broker", metavar="URL", help="use this broker instead of starting one")
     demo.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long and print a summary")
@@ -75,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_check(args)
         if args.command == "run":
             return cmd_run(args)
+        if args.command == "doctor":
+            return cmd_doctor(args)
         if args.command == "demo":
             from device.app.demo import run_demo
 
@@ -103,6 +111,26 @@ def cmd_check(args: argparse.Namespace) -> int:
     cfg = load_config(path)
     print(f"{path}: ok — device {cfg.device.id!r}, {len(cfg.entities())} entities, broker {cfg.mqtt.url}")
     return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+
+    from device.app.credentials import resolve_secret
+    from device.app.doctor import run_doctor
+
+    path = args.config or default_config_path()
+    cfg = load_config(path, {"mqtt.url": args.broker} if args.broker else None)
+    m = cfg.mqtt
+    password = resolve_secret(value=m.password, file=m.password_file, default_credential="mqtt-password")
+    if not args.sim:
+        return run_doctor(cfg, str(path), password=password)
+    sim_dir = Path(tempfile.mkdtemp(prefix="pi2mqtt-doctor-"))
+    try:
+        return run_doctor(sim_environment(cfg, path.resolve(), sim_dir), str(path), password=password)
+    finally:
+        shutil.rmtree(sim_dir, ignore_errors=True)
 
 
 def setup_logging(level: str) -> None:

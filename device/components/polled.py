@@ -23,7 +23,7 @@ from device.config.model import CpuTemperatureConfig, DistanceConfig, LightConfi
 from device.errors import DeviceError, NoSample
 
 
-def require_sample(dev: Any) -> None:
+def require_sample(dev: object) -> None:
     """Raise NoSample while a smoothed gpiozero device's sample queue is still empty."""
     queue = getattr(getattr(dev, "_queue", None), "queue", None)
     if queue is not None and len(queue) == 0:

@@ -447,6 +447,14 @@ class _Link:
             err = self._fail(e.code, str(e))
         raise err
 
+    def ident(self, args):
+        """The chip id register (0xD0) as it reads now: 0x60 on a BME280 (`pi2mqtt doctor`)."""
+        try:
+            data = self.i2c.readfrom_mem(self.addr, REG_ID, 1)
+        except OSError as e:
+            raise self._fail("ABSENT", f"nothing answers at 0x{self.addr:02x} ({e!r})") from None
+        return {"addr": self.addr, "id": data[0]}
+
     def read(self, args):
         t, p, h = self._call(lambda dev: dev.read())
         return {"t": t, "p": p, "h": h}
@@ -509,6 +517,7 @@ def attach(server, i2c, addr=ADDR_PRIMARY, period_ms=0, **settings):
         link._device()
     except Exception:  # absent or wrong chip: the calls will say so
         link.dev = None
+    server.register("bme280.id", link.ident)
     server.register("bme280.read", link.read)
     server.register("bme280.config", link.config)
     server.add_capability("bme280")
