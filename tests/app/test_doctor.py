@@ -29,7 +29,7 @@ from hwsim.mcu import SimMcu
 from tests.hwsim import Rig
 from tests.mosquitto import Mosquitto, free_port
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 PI = """
 [device]
