@@ -64,7 +64,6 @@ LONG_FUNCTIONS: set[str] = {
 CYCLES: set[tuple[str, ...]] = {
     ("device.app.cli", "device.app.demo", "device.app.runner"),
     ("device.radio.service", "device.radio.sweep"),
-    ("p2mfw.rda5807m", "p2mfw.si4703", "p2mfw.tuner", "p2mfw.tuner_link"),
 }
 
 # Module base names that several packages use on purpose: one chip, seen from

@@ -21,7 +21,7 @@ WDT_TIMEOUT_MS = 4000
 # Every driver module, in attach order. Each one has `attach(server, i2c)`.
 DRIVERS = (
     "p2mfw.bme280",
-    "p2mfw.tuner",  # detects the RDA5807M or the Si4703
+    "p2mfw.tuners",  # detects the RDA5807M or the Si4703
 )
 
 

@@ -18,9 +18,6 @@ chip-neutral dBµV figure as (dBµV - 8) / 2, clamped to 0-15 (8 dBµV ≈ noise
 """
 
 from p2mfw.tuner import RDA_CHIP_ID, RDA_RANDOM_ADDR, Tuner
-from p2mfw.tuner import attach as _attach
-
-USES_PINS = True  # main.attach_drivers passes the board's pins to attach()
 
 DHIZ = 0x8000
 DMUTE = 0x4000
@@ -128,8 +125,3 @@ class Rda5807m(Tuner):
         if not w[0] & 0x8000:
             return None
         return (w[2], w[3], w[4], w[5], ((w[1] >> 2) & 3, w[1] & 3, None, None))
-
-
-def attach(server, i2c, clock=None, pins=None):
-    """Entry for main.DRIVERS: the tuner service if an RDA5807M answers, else None."""
-    return _attach(server, i2c, "rda5807m", clock, pins)

@@ -24,10 +24,7 @@ RDS runs in verbose mode (RDSM) so every group arrives with BLERA-D.
 """
 
 from p2mfw.tuner import ADDR, SI470X_DEVICE_ID, Tuner
-from p2mfw.tuner import attach as _attach
 from p2mfw.tuner_bus import bus_mode_reset
-
-USES_PINS = True  # main.attach_drivers passes the board's pins to attach()
 
 DSMUTE = 0x8000
 DMUTE = 0x4000
@@ -155,8 +152,3 @@ class Si4703(Tuner):
             return None
         return (w[2], w[3], w[4], w[5],
                 ((w[0] >> 9) & 3, (w[1] >> 14) & 3, (w[1] >> 12) & 3, (w[1] >> 10) & 3))
-
-
-def attach(server, i2c, clock=None, pins=None):
-    """Entry for main.DRIVERS: the tuner service if a Si4703 answers, else None."""
-    return _attach(server, i2c, "si4703", clock, pins)

@@ -1,4 +1,4 @@
-"""FM tuner drivers: the interface both chips share, chip detection, and the link methods.
+"""FM tuner drivers: the interface both chips share, and chip detection.
 
 Theory of operation
 -------------------
@@ -46,8 +46,8 @@ Rules the drivers keep (from the datasheets and users' complaints):
   BUSY, OUT_OF_BAND, MISALIGNED, UNSUPPORTED, RANGE, TIMEOUT, NO_DEVICE, BAD_ARG.
   Validation happens before any register changes.
 
-`attach(server, i2c, chip="auto", pins=None)` runs the bus-mode reset when the
-board gave pins, detects the chip (RDA5807M: chip id 0x5804 at register 0x00, read
+`p2mfw.tuners.attach(server, i2c, chip="auto", pins=None)` runs the bus-mode reset
+when the board gave pins, detects the chip (RDA5807M: chip id 0x5804 at register 0x00, read
 through its random-access address 0x11; Si4702/03: DEVICEID 0x1242 at register
 0x00 in a 32-byte sequential read at 0x10, which wraps on that chip) and registers
 the link methods, events and the RDS/seek task (see docs/tuner-firmware.md).
@@ -515,30 +515,3 @@ class Tuner:
 
     def _parse_rds(self, words):
         raise NotImplementedError
-
-
-def make(i2c, chip="auto", clock=None, pins=None):
-    """The driver for `chip` ("auto" detects); raises TunerError NO_DEVICE / UNSUPPORTED."""
-    if chip == "auto":
-        chip = detect(i2c)
-        if chip is None:
-            raise TunerError("NO_DEVICE", "no RDA5807M or Si4703 answers at 0x10/0x11")
-    if chip == "rda5807m":
-        from p2mfw.rda5807m import Rda5807m
-
-        return Rda5807m(i2c, clock)
-    if chip == "si4703":
-        from p2mfw.si4703 import Si4703
-
-        return Si4703(i2c, clock, pins)
-    raise TunerError("UNSUPPORTED", f"unknown tuner chip {chip!r}")
-
-
-# -- link methods --------------------------------------------------------------------------------
-
-
-def attach(server, i2c, chip="auto", clock=None, pins=None):
-    """Find the tuner and register its link methods (`p2mfw.tuner_link.attach`)."""
-    from p2mfw.tuner_link import attach as _attach
-
-    return _attach(server, i2c, chip, clock, pins)

@@ -6,8 +6,7 @@ emits `tuner.seek_progress`, `tuner.seek_done` and `rds` events. See
 docs/tuner-firmware.md for the method table.
 """
 
-from p2mfw.tuner import RDS_POLL_MS, TunerError, make
-from p2mfw.tuner_bus import bus_mode_reset
+from p2mfw.tuner import RDS_POLL_MS, TunerError
 
 
 def _bool(args, key, default=None):
@@ -217,30 +216,3 @@ class TunerService:
             if not self._failing:
                 self._failing = True
                 self.server.emit("tuner.error", {"code": "io_error", "message": repr(e)})
-
-
-_services = []  # (server, TunerService): one tuner service per server
-
-
-def attach(server, i2c, chip="auto", clock=None, pins=None):
-    """Find the tuner and register its link methods; returns the TunerService, or None (no chip).
-
-    With the board's `pins` the Si4703 bus-mode reset runs first (`bus_mode_reset`),
-    so the chip answers at 0x10 before detection reads it.
-    Idempotent per server: main.DRIVERS may list the chip modules, whose `attach`
-    calls this with their own chip name; the first one that finds its chip wins.
-    """
-    for srv, svc in _services:
-        if srv is server:
-            return svc
-    try:
-        done = bus_mode_reset(pins, clock)
-        tuner = make(i2c, chip, clock, pins)
-        if done and hasattr(tuner, "bus_ready"):
-            tuner.bus_ready = True
-        tuner.identify()
-    except (OSError, TunerError):
-        return None
-    svc = TunerService(server, tuner)
-    _services.append((server, svc))
-    return svc

@@ -235,8 +235,8 @@ def test_si_firmware_attach_resets_the_chip_through_main_pins():
     pins["sda"] = bus2.sda
     pins["i2c_init"] = bus2.init
     server = _Server()
-    status = attach_drivers(server, bus2, ("p2mfw.si4703",), pins=pins)
-    assert status == {"p2mfw.si4703": "ok"} and "tuner.si4703" in server.caps, status
+    status = attach_drivers(server, bus2, ("p2mfw.tuners",), pins=pins)
+    assert status == {"p2mfw.tuners": "ok"} and "tuner.si4703" in server.caps, status
     assert model2.bus_mode == "2-wire" and model2.violations == []
 
 

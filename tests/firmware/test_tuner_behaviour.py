@@ -6,7 +6,7 @@ Si4703 power-up, 87.6 ms per RDS group) cost nothing and every run is identical.
 Runs under CPython (pytest) and MicroPython (tests/test_micropython.py).
 """
 
-from p2mfw import tuner
+from p2mfw import tuner, tuners
 from p2mfw.rda5807m import Rda5807m as RdaDriver
 from p2mfw.si4703 import Si4703 as SiDriver
 
@@ -392,20 +392,20 @@ def test_tuner_rds_pauses_while_tuning_and_restarts_after():
 # -- detection and link methods ----------------------------------------------------------------
 def test_tuner_detects_each_chip():
     for r in rigs():
-        tuner.bus_mode_reset(r.pins, r.clock)  # what tuner.attach does first
+        tuner.bus_mode_reset(r.pins, r.clock)  # what tuners.attach does first
         assert tuner.detect(r.bus) == r.name
-        assert tuner.make(r.bus, "auto", r.clock).CHIP == r.name
+        assert tuners.make(r.bus, "auto", r.clock).CHIP == r.name
     assert tuner.detect(SimI2C()) is None
     server = FakeServer(SimClock())
-    assert tuner.attach(server, SimI2C()) is None and server.handlers == {}
+    assert tuners.attach(server, SimI2C()) is None and server.handlers == {}
     r = rigs()[1]
-    assert tuner.attach(FakeServer(r.clock), r.bus, "rda5807m", r.clock, r.pins) is None
+    assert tuners.attach(FakeServer(r.clock), r.bus, "rda5807m", r.clock, r.pins) is None
 
 
 def test_tuner_link_methods_drive_the_chip():
     for r in rigs():
         server = FakeServer(r.clock)
-        svc = tuner.attach(server, r.bus, "auto", r.clock, r.pins)
+        svc = tuners.attach(server, r.bus, "auto", r.clock, r.pins)
         assert svc is not None and "tuner" in server.capabilities, r.name
         info = server.call("tuner.info")
         assert info["chip"] == r.name and info["bands"]["0"][1] == 108000, info
