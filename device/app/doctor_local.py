@@ -23,6 +23,7 @@ from typing import Literal
 from gpiozero import Factory
 from gpiozero.pins.mock import MockFactory
 
+from device.app.pinfactory import configured_pins
 from device.config import Config
 from device.errors import DeviceError
 
@@ -56,27 +57,6 @@ class Finding:
 
 
 # -- GPIO -------------------------------------------------------------------------------
-def configured_pins(cfg: Config) -> dict[int, str]:
-    """Every GPIO the config uses -> who uses it ("button 'doorbell'", "radio.mute_pin", …)."""
-    pins: dict[int, str] = {}
-    for kind, e in cfg.entities():
-        for field in ("pin", "echo", "trigger"):
-            pin = getattr(e, field, None)
-            if isinstance(pin, int):
-                pins[pin] = f"{kind} {e.name!r}" + ("" if field == "pin" else f" {field}")
-    for m in cfg.mcp3008:
-        for pin in (11, 10, 9, 8 if m.select == 0 else 7):  # SCLK, MOSI, MISO, CE
-            pins.setdefault(pin, f"mcp3008 {m.name!r} (SPI0)")
-    if cfg.coprocessor is not None and cfg.coprocessor.reset_pin is not None:
-        pins[cfg.coprocessor.reset_pin] = "the co-processor reset line"
-    if cfg.radio is not None:
-        for key, pin in cfg.radio.control_pins().items():
-            pins[pin] = f"radio.{key}"
-    if cfg.status_led is not None:
-        pins[cfg.status_led.pin] = "the status LED"
-    return pins
-
-
 def factory_reason(cfg: Config, source: str) -> str:
     if cfg.gpio.pin_factory:
         return f"gpio.pin_factory in {source}"

@@ -60,11 +60,11 @@ def open_configured_outbox(cfg: Config, state_dir: Path) -> Any:
 
 def start_daemon(cfg: Config, state_dir: Path) -> Any:
     """Pick the pin factory, open the outbox, build and start the daemon; returns it running."""
-    from device.app.pinfactory import load_pin_factory
+    from device.app.pinfactory import configured_pins, load_pin_factory
     from device.core.daemon import Daemon
 
     password = read_password(cfg)
-    factory = load_pin_factory(cfg.gpio.pin_factory)
+    factory = load_pin_factory(cfg.gpio.pin_factory, needs_gpio=bool(configured_pins(cfg)))
     outbox = open_configured_outbox(cfg, state_dir)
     try:
         daemon = Daemon(cfg, pin_factory=factory, state_dir=state_dir, outbox=outbox, password=password)

@@ -172,7 +172,7 @@ def test_telegraf_config_shape() -> None:
 # ---- real payloads -------------------------------------------------------------------
 
 class RadioPayloads(Service):
-    """Publishes the radio's three state topics once, as RADIO_API.md shapes them."""
+    """Publishes the radio's three state topics once, as docs/radio.md shapes them."""
 
     name = "radio"
 
