@@ -29,7 +29,7 @@ from device.errors import DeviceError
 log = logging.getLogger("pi2mqtt.gpio")
 
 
-class NoGpioFactory(Factory):  # type: ignore[misc]
+class NoGpioFactory(Factory):
     """A pin factory for a config with no GPIO device: it keeps time, and has no pins."""
 
     def ticks(self) -> float:
