@@ -72,15 +72,18 @@ SAME_THING: dict[str, str] = {
     "bme280": "the BME280: daemon component, hwsim chip model, firmware driver",
     "rda5807m": "the RDA5807M: hwsim chip model, firmware driver",
     "si4703": "the Si4703: hwsim chip model, firmware driver",
+    "frame": "link frames: one codec (p2mfw.frame), device.link.frame its typed host face",
 }
 # Module base names used twice for different things (may only shrink).
 SHARED_MODULE_NAMES: set[str] = {
-    "base", "cobs", "frame", "model",
+    "base", "model",
 }
 
 # Class names defined in several modules.
 DUPLICATE_CLASSES: set[str] = {
-    "Clock", "CobsError", "ConfigError", "ControlRegistry", "FrameDecoder",
+    "Clock", "ConfigError", "ControlRegistry",
+    # One codec: device.link.frame.FrameDecoder is the typed face of p2mfw.frame's.
+    "FrameDecoder",
     "LightLevel", "Request",
     # The chip model and the firmware driver (see SAME_THING).
     "Rda5807m", "Si4703",

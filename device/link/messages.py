@@ -25,8 +25,11 @@ A value is a tag byte then its body (little-endian; varints are unsigned LEB128)
 UTF-8), 0x07 bytes (varint length + raw), 0x08 list (varint count + values),
 0x09 map (varint count + (varint length + UTF-8 key, value) pairs, keys sorted).
 
-`decode_message` never raises on the peer's bytes: it returns `Malformed` with a
-reason. Encoding something the protocol cannot carry is our bug: LocalProtocolError.
+One codec for both ends: the value codec and the payload layouts are the
+firmware's `p2mfw.proto` (MicroPython-compatible, shipped in the same wheel);
+this module gives them frozen, typed message values. `decode_message` never
+raises on the peer's bytes: it returns `Malformed` with a reason. Encoding
+something the protocol cannot carry is our bug: LocalProtocolError.
 """
 
 from __future__ import annotations
@@ -36,59 +39,54 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
+from p2mfw import proto
+
 from device.errors import LocalProtocolError
 from device.link.frame import MAX_PAYLOAD, Frame, encode_frame
 
-PROTO_MAJOR = 1
-PROTO_MINOR = 0
+PROTO_MAJOR: int = proto.PROTO_MAJOR
+PROTO_MINOR: int = proto.PROTO_MINOR
 
-EV_BOOT = "link.boot"
+EV_BOOT: str = proto.EV_BOOT
 """Event the firmware sends on its first poll after (re)boot."""
 
-E_HELLO_REQUIRED = "hello_required"
-E_UNKNOWN_METHOD = "unknown_method"
-E_BAD_REQUEST = "bad_request"
-E_TOO_LARGE = "too_large"
-E_IO = "io_error"
-E_INTERNAL = "internal"
+E_HELLO_REQUIRED: str = proto.E_HELLO_REQUIRED
+E_UNKNOWN_METHOD: str = proto.E_UNKNOWN_METHOD
+E_BAD_REQUEST: str = proto.E_BAD_REQUEST
+E_TOO_LARGE: str = proto.E_TOO_LARGE
+E_IO: str = proto.E_IO
+E_INTERNAL: str = proto.E_INTERNAL
 
 
 class MsgType(enum.IntEnum):
     """The frame type byte."""
 
-    HELLO = 0x01
-    HELLO_ACK = 0x02
-    REQUEST = 0x03
-    RESPONSE = 0x04
-    ERROR = 0x05
-    EVENT = 0x06
+    HELLO = proto.HELLO
+    HELLO_ACK = proto.HELLO_ACK
+    REQUEST = proto.REQUEST
+    RESPONSE = proto.RESPONSE
+    ERROR = proto.ERROR
+    EVENT = proto.EVENT
 
 
 class Tag(enum.IntEnum):
     """The first byte of an encoded value."""
 
-    NONE = 0x00
-    FALSE = 0x01
-    TRUE = 0x02
-    INT = 0x03
-    F32 = 0x04
-    F64 = 0x05
-    STR = 0x06
-    BYTES = 0x07
-    LIST = 0x08
-    MAP = 0x09
+    NONE = proto.T_NONE
+    FALSE = proto.T_FALSE
+    TRUE = proto.T_TRUE
+    INT = proto.T_INT
+    F32 = proto.T_F32
+    F64 = proto.T_F64
+    STR = proto.T_STR
+    BYTES = proto.T_BYTES
+    LIST = proto.T_LIST
+    MAP = proto.T_MAP
 
 
-MAX_DEPTH = 8
-MAX_VARINT_BYTES = 10
-_F32 = struct.Struct("<f")
-_F64 = struct.Struct("<d")
+MAX_DEPTH: int = proto.MAX_DEPTH
 _HELLO = struct.Struct("<BBH")
 _HELLO_ACK = struct.Struct("<BBHI")
-
-
-class _Malformed(ValueError):
-    """Internal: the peer's payload does not parse (turned into `Malformed`)."""
 
 
 # -- messages ------------------------------------------------------------------
@@ -157,86 +155,12 @@ Message = Hello | HelloAck | Request | Response | ErrorReply | Event
 
 
 # -- values ----------------------------------------------------------------------
-def _put_varint(out: bytearray, n: int) -> None:
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return
-
-
-def _get_varint(buf: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    for _ in range(MAX_VARINT_BYTES):
-        if pos >= len(buf):
-            raise _Malformed("truncated varint")
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return result, pos
-        shift += 7
-    raise _Malformed("varint longer than 10 bytes")
-
-
-def _put_str(out: bytearray, s: str) -> None:
-    raw = s.encode("utf-8")
-    _put_varint(out, len(raw))
-    out += raw
-
-
-def put_value(out: bytearray, v: object, depth: int = 0) -> None:
+def put_value(out: bytearray, v: object) -> None:
     """Append the encoding of `v`; LocalProtocolError if the link cannot carry it."""
-    if depth > MAX_DEPTH:
-        raise LocalProtocolError("value nested deeper than 8 levels")
-    if v is None:
-        out.append(Tag.NONE)
-    elif v is True:
-        out.append(Tag.TRUE)
-    elif v is False:
-        out.append(Tag.FALSE)
-    elif isinstance(v, int):
-        if not -(1 << 63) <= v < (1 << 63):
-            raise LocalProtocolError(f"int {v} is outside the 64-bit range")
-        out.append(Tag.INT)
-        _put_varint(out, (v << 1) if v >= 0 else ((-v) << 1) - 1)
-    elif isinstance(v, float):
-        try:
-            packed = _F32.pack(v)
-            if _F32.unpack(packed)[0] == v:
-                out.append(Tag.F32)
-                out += packed
-                return
-        except OverflowError:
-            pass
-        out.append(Tag.F64)
-        out += _F64.pack(v)
-    elif isinstance(v, str):
-        out.append(Tag.STR)
-        _put_str(out, v)
-    elif isinstance(v, bytes | bytearray):
-        out.append(Tag.BYTES)
-        _put_varint(out, len(v))
-        out += v
-    elif isinstance(v, list | tuple):
-        out.append(Tag.LIST)
-        _put_varint(out, len(v))
-        for item in v:
-            put_value(out, item, depth + 1)
-    elif isinstance(v, dict):
-        out.append(Tag.MAP)
-        _put_varint(out, len(v))
-        for k in v:
-            if not isinstance(k, str):
-                raise LocalProtocolError(f"map key {k!r} is not a str")
-        for k in sorted(v):  # canonical order, as the firmware (whose dicts are unordered)
-            _put_str(out, k)
-            put_value(out, v[k], depth + 1)
-    else:
-        raise LocalProtocolError(f"the link cannot carry a {type(v).__name__}")
+    try:
+        proto.put_value(out, v)
+    except proto.ProtoError as e:
+        raise LocalProtocolError(f"the link cannot carry {v!r:.40}: {e}") from None
 
 
 def encode_value(v: object) -> bytes:
@@ -245,78 +169,15 @@ def encode_value(v: object) -> bytes:
     return bytes(out)
 
 
-def _get_bytes(buf: bytes, pos: int) -> tuple[bytes, int]:
-    n, pos = _get_varint(buf, pos)
-    if pos + n > len(buf):
-        raise _Malformed("truncated string")
-    return buf[pos : pos + n], pos + n
-
-
-def _get_str(buf: bytes, pos: int) -> tuple[str, int]:
-    raw, pos = _get_bytes(buf, pos)
-    try:
-        return raw.decode("utf-8"), pos
-    except UnicodeDecodeError:
-        raise _Malformed("string is not UTF-8") from None
-
-
-def get_value(buf: bytes, pos: int = 0, depth: int = 0) -> tuple[Any, int]:
-    """Decode one value at `pos`; return (value, next position)."""
-    if depth > MAX_DEPTH:
-        raise _Malformed("value nested deeper than 8 levels")
-    if pos >= len(buf):
-        raise _Malformed("missing value")
-    tag = buf[pos]
-    pos += 1
-    if tag == Tag.NONE:
-        return None, pos
-    if tag == Tag.FALSE:
-        return False, pos
-    if tag == Tag.TRUE:
-        return True, pos
-    if tag == Tag.INT:
-        z, pos = _get_varint(buf, pos)
-        return ((z >> 1) if not z & 1 else -((z + 1) >> 1)), pos
-    if tag in (Tag.F32, Tag.F64):
-        st = _F32 if tag == Tag.F32 else _F64
-        if pos + st.size > len(buf):
-            raise _Malformed("truncated float")
-        return st.unpack_from(buf, pos)[0], pos + st.size
-    if tag == Tag.STR:
-        return _get_str(buf, pos)
-    if tag == Tag.BYTES:
-        return _get_bytes(buf, pos)
-    if tag == Tag.LIST:
-        n, pos = _get_varint(buf, pos)
-        if n > len(buf):
-            raise _Malformed("list longer than its frame")
-        items = []
-        for _ in range(n):
-            item, pos = get_value(buf, pos, depth + 1)
-            items.append(item)
-        return items, pos
-    if tag == Tag.MAP:
-        n, pos = _get_varint(buf, pos)
-        if n > len(buf):
-            raise _Malformed("map longer than its frame")
-        d: dict[str, Any] = {}
-        for _ in range(n):
-            k, pos = _get_str(buf, pos)
-            d[k], pos = get_value(buf, pos, depth + 1)
-        return d, pos
-    raise _Malformed(f"unknown value tag 0x{tag:02x}")
-
-
-def _decode_whole(buf: bytes, pos: int = 0) -> Any:
-    v, pos = get_value(buf, pos)
-    if pos != len(buf):
-        raise _Malformed("trailing bytes after the value")
-    return v
+def get_value(buf: bytes, pos: int = 0) -> tuple[Any, int]:
+    """Decode one value at `pos`; return (value, next position); ValueError if malformed."""
+    value, end = proto.get_value(buf, pos)
+    return value, int(end)
 
 
 def decode_value(buf: bytes) -> Any:
     """Decode a buffer that holds exactly one value; ValueError if it does not."""
-    return _decode_whole(bytes(buf))
+    return proto.whole_value(bytes(buf))
 
 
 # -- messages <-> frames -----------------------------------------------------------
@@ -325,16 +186,6 @@ def _short_str(s: str) -> bytes:
     if len(raw) > 255:
         raise LocalProtocolError(f"name {s[:20]!r}... is longer than 255 bytes")
     return bytes((len(raw),)) + raw
-
-
-def _get_short_str(buf: bytes, pos: int = 0) -> tuple[str, int]:
-    if pos >= len(buf) or pos + 1 + buf[pos] > len(buf):
-        raise _Malformed("truncated name")
-    end = pos + 1 + buf[pos]
-    try:
-        return buf[pos + 1 : end].decode("utf-8"), end
-    except UnicodeDecodeError:
-        raise _Malformed("name is not UTF-8") from None
 
 
 def message_type(msg: Message) -> MsgType:
@@ -373,55 +224,47 @@ def decode_message(frame: Frame) -> Message | Malformed:
     """The message in a checked frame, or `Malformed` saying why not. Never raises."""
     try:
         return _decode(frame)
-    except (_Malformed, struct.error, IndexError) as e:
+    except (ValueError, struct.error, IndexError) as e:  # proto.ProtoError is a ValueError
         return Malformed(frame.type, frame.seq, str(e))
+
+
+def _hello_ack(p: bytes) -> HelloAck:
+    if len(p) < _HELLO_ACK.size:
+        raise proto.ProtoError("HELLO_ACK shorter than 8 bytes")
+    major, minor, max_frame, boot_id = _HELLO_ACK.unpack_from(p)
+    try:
+        info = proto.whole_value(p, _HELLO_ACK.size)
+    except ValueError:
+        if major == PROTO_MAJOR:
+            raise
+        info = None  # another major: only the 8-byte head is promised to parse
+    if isinstance(info, dict):
+        fw = str(info.get("fw", "?"))
+        caps = tuple(str(c) for c in info.get("caps", ()) or ())
+        return HelloAck(major, minor, max_frame, boot_id, fw, caps)
+    if major == PROTO_MAJOR:
+        raise proto.ProtoError("HELLO_ACK info is not a map")
+    return HelloAck(major, minor, max_frame, boot_id, "?", ())
 
 
 def _decode(frame: Frame) -> Message | Malformed:
     p = frame.payload
     t = frame.type
     if t == MsgType.HELLO_ACK:
-        if len(p) < _HELLO_ACK.size:
-            raise _Malformed("HELLO_ACK shorter than 8 bytes")
-        major, minor, max_frame, boot_id = _HELLO_ACK.unpack_from(p)
-        fw = "?"
-        caps: tuple[str, ...] = ()
-        try:
-            info = _decode_whole(p, _HELLO_ACK.size)
-        except _Malformed:
-            if major == PROTO_MAJOR:
-                raise
-            info = None  # another major: only the 8-byte head is promised to parse
-        if isinstance(info, dict):
-            fw = str(info.get("fw", "?"))
-            caps = tuple(str(c) for c in info.get("caps", ()) or ())
-        elif major == PROTO_MAJOR:
-            raise _Malformed("HELLO_ACK info is not a map")
-        return HelloAck(major, minor, max_frame, boot_id, fw, caps)
+        return _hello_ack(p)
     if frame.version != PROTO_MAJOR:
-        raise _Malformed(f"protocol major {frame.version} in a {t:#04x} frame")
+        raise proto.ProtoError(f"protocol major {frame.version} in a {t:#04x} frame")
     if t == MsgType.HELLO:
-        if len(p) < _HELLO.size:
-            raise _Malformed("HELLO shorter than 4 bytes")
-        return Hello(*_HELLO.unpack_from(p))
+        return Hello(*proto.parse_hello(p))
     if t == MsgType.REQUEST:
-        method, pos = _get_short_str(p)
-        args = _decode_whole(p, pos)
-        if args is not None and not isinstance(args, dict):
-            raise _Malformed("request args are not a map")
-        return Request(method, args)
+        return Request(*proto.parse_request(p))
     if t == MsgType.RESPONSE:
-        result = _decode_whole(p)
-        if result is not None and not isinstance(result, dict):
-            raise _Malformed("response result is not a map")
-        return Response(result)
+        return Response(proto.parse_response(p))
     if t == MsgType.ERROR:
-        code, pos = _get_short_str(p)
-        return ErrorReply(code, p[pos:].decode("utf-8", "replace"))
+        return ErrorReply(*proto.parse_error(p))
     if t == MsgType.EVENT:
-        name, pos = _get_short_str(p)
-        return Event(name, _decode_whole(p, pos))
-    raise _Malformed(f"unknown message type {t:#04x}")
+        return Event(*proto.parse_event(p))
+    raise proto.ProtoError(f"unknown message type {t:#04x}")
 
 
 _TYPES: dict[type, MsgType] = {

@@ -1,4 +1,4 @@
-"""Consistent Overhead Byte Stuffing (COBS) for the link framing (firmware side).
+"""Consistent Overhead Byte Stuffing (COBS) for the link framing (firmware and host).
 
 COBS rewrites a byte string so that it contains no 0x00; the link then uses 0x00
 as the frame delimiter. Each block starts with a code byte `c` (1..255): `c - 1`
@@ -8,7 +8,8 @@ data bytes follow, and, unless `c == 0xFF` or the block ends the input, an impli
 `encode` never fails. `decode` raises `CobsError` (a ValueError) on input that no
 encoder could have produced; the frame decoder catches it and counts it.
 
-MicroPython-compatible (no typing, no dataclasses).
+MicroPython-compatible (no typing, no dataclasses); the host's `device.link` uses
+this same module.
 """
 
 BLOCK = 254  # longest run of non-zero data bytes one code byte can cover

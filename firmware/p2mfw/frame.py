@@ -1,4 +1,4 @@
-"""Link frames on the wire (firmware side): layout constants, encoder, streaming decoder.
+"""Link frames on the wire: layout constants, encoder, streaming decoder (firmware and host).
 
 Theory of operation
 -------------------
@@ -17,7 +17,9 @@ for a bad CRC, ``cobs_errors`` for a runt), or a frame (``frames_ok``). Bytes of
 every rejected run count in ``garbage_bytes``. A run longer than MAX_ENCODED is
 not stored: the decoder drops bytes until the next delimiter. It never raises.
 
-MicroPython-compatible (no typing, no dataclasses).
+MicroPython-compatible (no typing, no dataclasses). The host uses this same code
+through `device.link.frame`, which adds the frozen `Frame` and the h11-style
+`receive_data` / `next_frame` interface.
 """
 
 import struct
@@ -84,6 +86,11 @@ class FrameDecoder:
             "oversize": self.oversize,
             "garbage_bytes": self.garbage_bytes,
         }
+
+    def discard_partial(self):
+        """Forget a half-received frame (the port was reopened)."""
+        self._buf = bytearray()
+        self._overflow = 0
 
     def feed(self, data):
         """Consume `data`; return the list of complete good frames it finished."""

@@ -1,4 +1,4 @@
-"""Link messages (firmware side): message types, the typed value codec, payload layouts.
+"""Link messages: message types, the typed value codec, payload layouts (firmware and host).
 
 Theory of operation
 -------------------
@@ -26,7 +26,9 @@ A *value* is one tag byte and its body (little-endian, varints are LEB128):
     0x08 list   varint count + values
     0x09 map    varint count + (varint length + UTF-8 key, value) pairs, keys sorted
 
-Decoding raises ProtoError (a ValueError) on malformed input; callers catch it.
+Encoding what the protocol cannot carry and decoding malformed input both raise
+ProtoError (a ValueError); callers catch it. The host's `device.link.messages`
+uses this same module and wraps its results in frozen message types.
 MicroPython-compatible (no typing, no dataclasses).
 """
 
@@ -245,7 +247,8 @@ def _short_str(s):
     return bytes([len(raw)]) + raw
 
 
-def _get_short_str(buf, pos=0):
+def get_short_str(buf, pos=0):
+    """The u8-length-prefixed UTF-8 name at `pos`; return (name, next_pos)."""
     if pos >= len(buf):
         raise ProtoError("missing name")
     end = pos + 1 + buf[pos]
@@ -278,13 +281,38 @@ def request_payload(method, args):
 
 
 def parse_request(payload):
-    method, pos = _get_short_str(payload, 0)
+    method, pos = get_short_str(payload, 0)
     args, pos = get_value(payload, pos)
     if pos != len(payload):
         raise ProtoError("trailing bytes after request args")
     if args is not None and not isinstance(args, dict):
         raise ProtoError("request args must be a map")
     return method, args
+
+
+def whole_value(buf, pos=0):
+    """The one value that fills `buf` from `pos` to its end."""
+    v, pos = get_value(buf, pos)
+    if pos != len(buf):
+        raise ProtoError("trailing bytes after the value")
+    return v
+
+
+def parse_response(payload):
+    result = whole_value(payload)
+    if result is not None and not isinstance(result, dict):
+        raise ProtoError("response result is not a map")
+    return result
+
+
+def parse_error(payload):
+    code, pos = get_short_str(payload, 0)
+    return code, bytes(payload[pos:]).decode("utf-8", "replace")
+
+
+def parse_event(payload):
+    name, pos = get_short_str(payload, 0)
+    return name, whole_value(payload, pos)
 
 
 def response_payload(result):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from p2mfw import cobs
 
-from device.link import cobs
 from device.link.frame import MAX_PAYLOAD, NEED_DATA, Frame, FrameDecoder, encode_frame
 from device.link.messages import decode_message, decode_value
 

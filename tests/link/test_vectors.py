@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from p2mfw import cobs
 
-from device.link import cobs
 from device.link.frame import NEED_DATA, Frame, FrameDecoder, encode_frame
 from device.link.messages import (
     ErrorReply,
