@@ -20,7 +20,7 @@ class RadioConfig(Section):
 
     name: str = "radio"
     chip: Literal["auto", "rda5807m", "si4703"] = "auto"
-    region: Literal["europe", "us", "japan", "wide", "rda_87"] = "europe"
+    region: Literal["europe", "us", "japan", "wide", "rda_87", "oirt"] = "europe"
     spacing_khz: int | None = Field(default=None, description="channel raster; default: the region's")
     seek_threshold: int = Field(default=25, ge=0, le=127, description="dBµV")
     volume: int = Field(default=8, ge=0, le=15)

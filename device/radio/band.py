@@ -144,13 +144,16 @@ REGIONS: Final[dict[str, Region]] = {
             },
         ),
         Region(
+            # Japanese FM has run 76-95 MHz since 2014 (the 90-95 MHz "wide FM" relays of
+            # AM stations). Neither chip has a 76-95 band, so both run their 76-108 band and
+            # the plan holds the upper limit; a seek stop above 95 is fixed up (sweep.py).
             "japan",
-            "Japan: 76-90 MHz (Si4703) or 76-91 MHz (RDA5807M), 100 kHz raster, 50 us",
+            "Japan: 76-95 MHz (the chips' 76-108 MHz bands, limited by the plan), 100 kHz raster, 50 us",
             100,
             50,
             {
-                "si4703": RegionBand(76_000, 90_000, 0b10),
-                "rda5807m": RegionBand(76_000, 91_000, 0b01),
+                "si4703": RegionBand(76_000, 95_000, 0b01),
+                "rda5807m": RegionBand(76_000, 95_000, 0b10),
             },
         ),
         Region(
@@ -169,6 +172,17 @@ REGIONS: Final[dict[str, Region]] = {
             100,
             50,
             {"rda5807m": RegionBand(87_000, 108_000, 0b00)},
+        ),
+        Region(
+            # The OIRT band (Russia, Belarus, Ukraine, parts of Eastern Europe): stations on a
+            # 30 kHz raster from 65.0 MHz. The RDA5807M's band 11 (with 0x07 65M_50M_MODE at
+            # its reset value 1) covers it; its finest spacing, 25 kHz, is never more than
+            # 10 kHz from an OIRT channel. The Si4703 has no such band.
+            "oirt",
+            "OIRT: 65-76 MHz (RDA5807M only), 25 kHz raster, 50 us",
+            25,
+            50,
+            {"rda5807m": RegionBand(65_000, 76_000, 0b11)},
         ),
     )
 }

@@ -26,7 +26,9 @@ state, signalled on `_cond`). Every wait is bounded and ends early on cancel
   with code NO_STATION.
 * **Seek fix-up**: a seek that stopped off the user's raster (the US raster on
   the RDA5807M, or below 87.5 MHz on its 87.0 MHz band) seeks on, at most 4
-  times, then settles on the nearest valid frequency.
+  times, then settles on the nearest valid frequency. A stop beyond the plan's
+  limits (japan runs the chips' 76-108 MHz bands up to 95 MHz) wraps: with
+  wrap on, the chip is tuned to the plan's other edge and seeks on from there.
 """
 
 from __future__ import annotations
@@ -287,6 +289,11 @@ def fix_seek_stop(svc: RadioService, data: dict[str, Any]) -> None:
             khz = result.get("khz") if result else None
             if result is None or not isinstance(khz, int) or plan.on_raster(khz) or not result.get("found"):
                 break
+            if not plan.contains(khz):
+                if not wrap:
+                    break  # settles on the plan's edge below
+                with svc._hardware():
+                    svc._tune_io(plan.first_khz if up else plan.last_khz)
             result = seek_and_wait(svc, up, wrap)
         khz = result.get("khz") if result else None
         if isinstance(khz, int) and not plan.on_raster(khz):

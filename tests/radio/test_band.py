@@ -54,13 +54,14 @@ def test_band_chip_band_codes_match_the_datasheets() -> None:
     [
         ("si4703", "europe", 0b00, 0b01, 87_500, 108_000, 100, 50),
         ("si4703", "us", 0b00, 0b00, 87_500, 107_900, 200, 75),
-        ("si4703", "japan", 0b10, 0b01, 76_000, 90_000, 100, 50),
+        ("si4703", "japan", 0b01, 0b01, 76_000, 95_000, 100, 50),
         ("si4703", "wide", 0b01, 0b01, 76_000, 108_000, 100, 50),
         ("rda5807m", "europe", 0b00, 0b00, 87_500, 108_000, 100, 50),
         ("rda5807m", "us", 0b00, 0b00, 87_500, 107_900, 200, 75),
-        ("rda5807m", "japan", 0b01, 0b00, 76_000, 91_000, 100, 50),
+        ("rda5807m", "japan", 0b10, 0b00, 76_000, 95_000, 100, 50),
         ("rda5807m", "wide", 0b10, 0b00, 76_000, 108_000, 100, 50),
         ("rda5807m", "rda_87", 0b00, 0b00, 87_000, 108_000, 100, 50),
+        ("rda5807m", "oirt", 0b11, 0b11, 65_000, 76_000, 25, 50),
     ],
 )
 def test_band_plan_encodes_each_chip_and_region(
@@ -138,16 +139,34 @@ def test_band_87_0_allowed_on_rda_band_but_not_si4703_europe() -> None:
     assert "europe" in err.details["supported"]  # type: ignore[operator]
 
 
-def test_band_japan_limits_per_chip() -> None:
-    si = band_plan("si4703", "japan")
-    rda = band_plan("rda5807m", "japan")
-    assert si.check(90_000) == 90_000
-    assert rda.check(91_000) == 91_000
-    err = _error(si.check, 90_100)
-    assert err.code == "OUT_OF_BAND" and err.details["max_mhz"] == 90.0
-    err = _error(rda.check, 91_100)
-    assert err.code == "OUT_OF_BAND" and err.details["max_mhz"] == 91.0
-    assert _error(si.check, 75_900).details["min_mhz"] == 76.0
+def test_band_japan_is_76_to_95_mhz_on_both_chips() -> None:
+    """Issue 10, bug 5: japan stopped at 90 (Si4703) / 91 MHz (RDA5807M); Japanese FM has
+    covered 76-95 MHz since 2014 (wide-FM relays of AM stations), so 93.0 was refused."""
+    for chip in ("si4703", "rda5807m"):
+        plan = band_plan(chip, "japan")
+        assert plan.check(93_000) == 93_000 and plan.check(95_000) == 95_000
+        assert (plan.first_khz, plan.last_khz) == (76_000, 95_000)
+        assert plan.chip_bottom_khz == 76_000  # the chip's 76-108 band: channel = (f - 76) / step
+        assert plan.channel(93_000) == 170
+        err = _error(plan.check, 95_100)
+        assert err.code == "OUT_OF_BAND" and err.details["max_mhz"] == 95.0
+        assert _error(plan.check, 75_900).details["min_mhz"] == 76.0
+
+
+def test_band_oirt_is_the_rda5807m_65_to_76_mhz_band() -> None:
+    """Issue 10, bug 5: the RDA5807M's band 11 (65-76 MHz, RDA5807M datasheet reg 0x03
+    BAND[3:2] = 11 with 0x07 bit 9 = 1) was not offered. OIRT stations sit on a 30 kHz
+    raster from 65.0 MHz (e.g. 66.44, 72.14); the 25 kHz raster is within 10 kHz of each."""
+    plan = band_plan("rda5807m", "oirt")
+    assert (plan.first_khz, plan.last_khz, plan.step_khz) == (65_000, 76_000, 25)
+    assert (plan.band_code, plan.spacing_code) == (0b11, 0b11)
+    assert plan.channel(66_450) == 58 and plan.frequency(58) == 66_450
+    for oirt_khz in (66_440, 67_220, 68_840, 70_430, 72_140, 73_400):
+        below, above = plan.nearest(oirt_khz)
+        assert below is not None and above is not None
+        assert min(oirt_khz - below, above - oirt_khz) <= 10
+    err = _error(band_plan, "si4703", "oirt")
+    assert err.code == "UNSUPPORTED"
 
 
 def test_band_out_of_band_message_names_the_limits() -> None:
