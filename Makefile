@@ -5,8 +5,11 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 MPY_DIR := tests/micropython
 MPY_STAMP := $(MPY_DIR)/node_modules/.installed
+# npm packages of the browser and Node-RED tests (chromium itself is Debian's: .ci/run installs it).
+NPM_DIRS := tests/web/node tests/nodered/node
+NPM_STAMPS := $(addsuffix /node_modules/.installed,$(NPM_DIRS))
 
-.PHONY: all demo test lint typecheck unit bench install clean micropython
+.PHONY: all demo test lint typecheck unit bench install clean micropython npm-tests
 
 all: test
 
@@ -24,6 +27,14 @@ $(MPY_STAMP): $(MPY_DIR)/package.json
 
 micropython: $(MPY_STAMP)
 
+# playwright-core (drives /usr/bin/chromium) and node-red, each from its package.json.
+%/node_modules/.installed: %/package.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd $* && npm install --no-audit --no-fund --silent && touch node_modules/.installed; \
+	else echo "npm not found: the browser and Node-RED tests will skip"; fi
+
+npm-tests: $(NPM_STAMPS)
+
 # Mosquitto when installed, else the `demo` extra (amqtt, a broker library from PyPI).
 demo: $(STAMP)
 	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || \
@@ -36,7 +47,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-test: $(STAMP) micropython lint typecheck
+test: $(STAMP) micropython npm-tests lint typecheck
 	$(VENV)/bin/pytest -q
 
 bench: $(STAMP) micropython
@@ -48,4 +59,4 @@ install:
 	systemd/install.sh $(ARGS)
 
 clean:
-	rm -rf $(VENV) $(MPY_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(MPY_DIR)/node_modules $(addsuffix /node_modules,$(NPM_DIRS)) .pytest_cache .mypy_cache .ruff_cache

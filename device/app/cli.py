@@ -1,4 +1,4 @@
-"""The `pi2mqtt` command line: run, check, doctor, demo, watch.
+"""The `pi2mqtt` command line: run, check, doctor, demo, watch, web.
 
 Every failure a user can cause (bad config, missing file, unreachable broker
 on `watch`) ends with one clear message and an exit status — never a traceback.
@@ -71,6 +71,17 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--prefix", default="pi2mqtt", help="topic prefix (default pi2mqtt)")
     watch.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
     watch.add_argument("--plain", action="store_true", help="plain lines instead of the live view")
+
+    webp = sub.add_parser("web", help="live web page of every pi2mqtt device on a broker (extra: web)")
+    webp.add_argument("--broker", metavar="URL", default="mqtt://localhost:1883", help="broker URL")
+    webp.add_argument("--prefix", default="pi2mqtt", help="topic prefix (default pi2mqtt)")
+    webp.add_argument("--bind", default="127.0.0.1", metavar="ADDR",
+                      help="address to listen on (default 127.0.0.1; any other needs --password-file)")
+    webp.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    webp.add_argument("--password-file", type=Path, metavar="FILE",
+                      help="file holding the password (also accepted as a Bearer token)")
+    webp.add_argument("--cert", type=Path, metavar="FILE", help="TLS certificate (PEM): serve HTTPS")
+    webp.add_argument("--key", type=Path, metavar="FILE", help="TLS private key (PEM)")
     return p
 
 
@@ -91,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             from device.view import watch
 
             return watch(args.broker, prefix=args.prefix, duration=args.duration, plain=args.plain or None)
+        if args.command == "web":
+            return cmd_web(args)
     except ConfigError as e:
         for line in e.problems:
             print(line, file=sys.stderr)
@@ -104,6 +117,28 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_OK
     return EXIT_USAGE
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    try:
+        from device.web.webserver import WebOptions, serve
+    except ImportError as e:
+        raise ConfigError([f"pi2mqtt web needs the `web` extra ({e.name} is missing): "
+                           "pip install 'pi2mqtt[web]'"]) from None
+    secret = None
+    if args.password_file is not None:
+        from device.app.credentials import read_secret
+
+        secret = read_secret(args.password_file, key="--password-file")
+        if not secret:
+            raise ConfigError([f"--password-file {args.password_file}: the file is empty"])
+    opts = WebOptions(broker=args.broker, prefix=args.prefix, bind=args.bind, port=args.port,
+                      secret=secret, cert=args.cert, key=args.key)
+
+    def ready(url: str) -> None:
+        print(f"pi2mqtt web: {url} (broker {args.broker})", file=sys.stderr, flush=True)
+
+    return serve(opts, ready=ready)
 
 
 def cmd_check(args: argparse.Namespace) -> int:

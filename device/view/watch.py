@@ -84,8 +84,10 @@ class BrokerUrl:
 class Feed:
     """A paho client subscribed to `<prefix>/#`, queueing (topic, payload, Unix time, retained)."""
 
-    def __init__(self, url: str, prefix: str, ca_file: str | None = None) -> None:
+    def __init__(self, url: str, prefix: str, ca_file: str | None = None,
+                 also: tuple[str, ...] = ()) -> None:
         self.url = url
+        self.also = also  # more topic filters (the web page reads HA discovery too)
         self.where = BrokerUrl.parse(url)
         self.prefix = prefix.rstrip("/")
         self.messages: queue.SimpleQueue[tuple[str, bytes, float, bool]] = queue.SimpleQueue()
@@ -145,7 +147,7 @@ class Feed:
                 self._refused = str(rc)
             else:
                 self.connected = True
-                client.subscribe(f"{self.prefix}/#", qos=0)
+                client.subscribe([(f"{self.prefix}/#", 0), *((t, 0) for t in self.also)])
         except Exception:
             log.exception("watch: on_connect failed")
         finally:
