@@ -20,7 +20,7 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from device.app.amqttbroker import AmqttBroker, amqtt_available
 from device.app.cli import DEMO_CONFIG, sim_environment
@@ -28,6 +28,9 @@ from device.app.localbroker import Mosquitto, find_mosquitto
 from device.app.runner import start_daemon
 from device.config import load_config
 from device.errors import ConfigError
+
+if TYPE_CHECKING:
+    from device.web.webserver import WebThread
 
 log = logging.getLogger("pi2mqtt.demo")
 
@@ -74,6 +77,7 @@ def run_demo(args: argparse.Namespace) -> int:
                             format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
         broker = _Broker(args.broker, work, getattr(args, "local_broker", "auto"))
         daemon = None
+        web: WebThread | None = None
         stop = threading.Event()
         try:
             cfg = load_config(config_path, {"mqtt.url": broker.url})
@@ -86,6 +90,7 @@ def run_demo(args: argparse.Namespace) -> int:
             daemon = start_daemon(cfg, work / "state")
             runner = threading.Thread(target=daemon.run, args=(stop,), name="daemon-main", daemon=True)
             runner.start()
+            web = _start_web(broker.url, cfg.mqtt.prefix)
 
             def on_term(signum: int, frame: FrameType | None) -> None:
                 raise KeyboardInterrupt
@@ -99,6 +104,8 @@ def run_demo(args: argparse.Namespace) -> int:
             rc, elapsed = 0, 0.0
         finally:
             stop.set()
+            if web is not None:
+                web.stop()
             if daemon is not None:
                 daemon.stop()
                 from device.app.pinfactory import release_pin_factory
@@ -108,6 +115,18 @@ def run_demo(args: argparse.Namespace) -> int:
         if daemon is not None:
             print_summary(daemon.diagnostics(), elapsed)
         return int(rc)
+
+
+def _start_web(broker: str, prefix: str) -> WebThread | None:
+    """`pi2mqtt web` beside the terminal view (docs/web.md); None without the `web` extra."""
+    try:
+        from device.web.webserver import start_beside
+    except ImportError:
+        print("  web page: not started (pip install 'pi2mqtt[web]')", file=sys.stderr)
+        return None
+    web = start_beside(broker, prefix)
+    print(f"  web page: {web.url}", file=sys.stderr)
+    return web
 
 
 def print_summary(diag: dict[str, Any], elapsed: float) -> None:

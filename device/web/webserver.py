@@ -379,3 +379,14 @@ class WebThread:
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(5.0)
+
+
+def start_beside(broker: str, prefix: str, port: int = 8080) -> WebThread:
+    """The page on 127.0.0.1 for the demo: on `port`, else on a free port when that one is taken."""
+    try:
+        web = WebThread(WebOptions(broker=broker, prefix=prefix, port=port))
+        web.start()
+    except OSError:
+        web = WebThread(WebOptions(broker=broker, prefix=prefix, port=0))
+        web.start()
+    return web

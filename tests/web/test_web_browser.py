@@ -4,12 +4,14 @@ One Mosquitto, one daemon (`pi2mqtt run --sim` with examples/demo.toml: every de
 kind and the radio), one web server and one browser for the whole module. The tests
 wait in the browser for what the page shows (`waitForFunction` on animation frames,
 with timeouts) and never on elapsed time. The screenshots they take are the ones in
-docs/web.md (docs/img/web-*.png).
+docs/web.md: with `UPDATE_SCREENSHOTS=1` they are written to docs/img/web-*.png,
+otherwise to the test's temporary directory (so a test run leaves the checkout clean).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -27,6 +29,7 @@ pytestmark = [pytest.mark.broker, pytest.mark.slow]
 DEVICE = "demo"
 CARD = f'section.device[data-device="{DEVICE}"]'
 IMG = ROOT / "docs" / "img"
+SHOTS: list[Path] = []
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +48,7 @@ def world(node: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[
     sub.subscribe(f"pi2mqtt/{DEVICE}/#")
     web = WebProcess("--broker", broker.url, "--port", "0")
     browser = Browser(node, tmp / "chromium-profile")
+    SHOTS[:] = [IMG if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp / "img"]
     try:
         sub.wait_topic(f"pi2mqtt/{DEVICE}/radio", timeout=30.0,
                        where=lambda m: m.json().get("value") is not None)
@@ -68,8 +72,9 @@ def page(world: dict[str, object]) -> Browser:
 
 
 def shot(b: Browser, name: str, sel: str | None = None) -> None:
-    IMG.mkdir(parents=True, exist_ok=True)
-    b.call("screenshot", path=str(IMG / name), sel=sel)
+    where = SHOTS[0] if SHOTS else IMG
+    where.mkdir(parents=True, exist_ok=True)
+    b.call("screenshot", path=str(where / name), sel=sel)
 
 
 def test_web_reading_appears_and_updates(page: Browser) -> None:
