@@ -19,7 +19,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from device.outbox import MemoryOutbox, OutMsg, SqliteOutbox
+from device.outbox import MemoryOutbox, OutMsg
+from device.outbox.sqlite import SqliteOutbox
 
 
 def reading(i: int) -> OutMsg:
@@ -49,7 +50,8 @@ def bench_drain(outbox: object, batch: int) -> float:
 CHILD = textwrap.dedent(
     """
     import sys, time
-    from device.outbox import OutMsg, SqliteOutbox
+    from device.outbox import OutMsg
+    from device.outbox.sqlite import SqliteOutbox
     path, n, rate = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
     ob = SqliteOutbox(path, durability="batch")
     start = time.monotonic()

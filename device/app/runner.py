@@ -55,7 +55,7 @@ def open_configured_outbox(cfg: Config, state_dir: Path) -> Any:
     if o.durability == "memory":
         return MemoryOutbox(max_rows=o.max_rows)
     return open_outbox(state_dir, max_rows=o.max_rows, max_bytes=o.max_bytes, max_age_s=o.max_age,
-                       durability=o.durability)
+                       durability=o.durability, spill_after=o.spill_after, disk_retry=o.disk_retry)
 
 
 def start_daemon(cfg: Config, state_dir: Path) -> Any:

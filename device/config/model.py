@@ -114,6 +114,8 @@ class OutboxSection(Section):
     max_rows: int = Field(default=50_000, ge=100)
     max_bytes: int = Field(default=50_000_000, ge=100_000)
     max_age: Duration = 7 * 86400.0
+    spill_after: Duration = Field(default=1.0, ge=0.0, le=60.0)
+    disk_retry: Duration = Field(default=30.0, ge=0.1, le=3600.0)
 
 
 class HomeAssistantSection(Section):

@@ -35,6 +35,7 @@ from device.config.model import Config, Polled
 from device.core.poller import PollGroup, build_groups
 from device.core.ratelimit import TokenBucket
 from device.core.schedule import ChangeFilter
+from device.core.seqsync import SeqSync
 from device.core.services import Service
 from device.core.statedir import SeqStore
 from device.core.timefmt import iso_ms
@@ -76,7 +77,7 @@ class Daemon:
         self.pin_factory = pin_factory
         self.state_dir = state_dir
         self.outbox: Outbox = outbox if outbox is not None else MemoryOutbox()
-        self.seqs = SeqStore(state_dir / "seq.json" if state_dir else None)
+        self.seqs = SeqStore(state_dir / "seq.json" if state_dir else None, marks=self.outbox.seq_marks())
         self.components: list[Component] = []
         self.outputs: dict[str, OutputComponent] = {}
         self.services: dict[str, Service] = {}
@@ -159,7 +160,10 @@ class Daemon:
             except Exception as e:
                 log.error("status LED on GPIO%d: %s", self.status_led.cfg.pin, e)
                 self.status_led = None
+        sync = self._seq_sync()
         self.client.start()
+        if sync is not None:
+            sync.start()
         for comp in self.components:
             try:
                 comp.open()
@@ -198,6 +202,17 @@ class Daemon:
         log.info("pi2mqtt %s started: device %r, %d components (%d failed), %d services, broker %s",
                  __version__, self.cfg.device.id, len(self.components), len(self.failed),
                  len(self.services), self.cfg.mqtt.url)
+
+    def _seq_sync(self) -> SeqSync | None:
+        """After a crash while connected, the broker's retained readings say where seq stands."""
+        if self.seqs.exact:
+            return None
+        if not self.cfg.mqtt.retain:
+            self.seqs.release(None)  # nothing retained to ask: one block ahead
+            return None
+        sync = SeqSync(self.client, self.topics.base, self.seqs)
+        sync.register()
+        return sync
 
     def _start_discovery(self) -> None:
         try:
@@ -268,7 +283,7 @@ class Daemon:
             seq = self.seqs.next(entity)
             payload = payloads.reading(value, ts, seq, unit, error, extra)
             self.client.note_latest(entity, ts)
-            self.outbox.put(OutMsg(self.topics.entity(entity), payload, qos, self.cfg.mqtt.retain, entity, ts))
+            self.outbox.put(OutMsg(self.topics.entity(entity), payload, qos, self.cfg.mqtt.retain, entity, ts, seq))
         if self.first_publish_at is None:
             self.first_publish_at = time.time()
         return True
@@ -352,6 +367,7 @@ class Daemon:
             self.status_led.show(state)
 
     def _on_mqtt_state(self, state: str) -> None:
+        self.outbox.set_online(state == "connected")
         self._update_led()
 
     # -- the co-processor link ---------------------------------------------------------------

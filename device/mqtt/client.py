@@ -294,6 +294,15 @@ class MqttClient:
         if self._connected.is_set():
             self._client.subscribe(topic, qos=qos)
 
+    def unsubscribe(self, topic: str) -> None:
+        """Stop receiving `topic` (a filter given to subscribe())."""
+        subs = dict(self._extra_subs)  # swapped, never mutated: paho's thread may be iterating it
+        if subs.pop(topic, None) is None:
+            return
+        self._extra_subs = subs
+        if self._connected.is_set():
+            self._client.unsubscribe(topic)
+
     def on_connected(self, hook: Callable[[], None]) -> None:
         """Run `hook()` (on paho's thread, keep it short) after every successful connect."""
         self._connected_hooks.append(hook)

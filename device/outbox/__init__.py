@@ -8,9 +8,9 @@ newer (a restart does the same: in flight is RAM-only). Order is the order of
 `take_after(last_id_at_connect, n)` lets the sender serve readings put since the
 connection came up ahead of an older backlog (docs/reliability.md, "Backfill").
 
-`MemoryOutbox` keeps the queue in RAM with a row cap and drop-oldest;
-`SqliteOutbox` (device/outbox/sqlite.py, importable from here too) implements
-the same interface durably; `open_outbox()` picks one.
+`MemoryOutbox` (here) keeps the queue in RAM with a row cap and drop-oldest;
+`SqliteOutbox` (`device.outbox.sqlite`) implements the same interface durably;
+`open_outbox()` picks one. The shared types live in `device.outbox.types`.
 """
 
 from __future__ import annotations
@@ -19,57 +19,13 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+
+from device.outbox.types import Outbox, OutMsg, Queued, SeqMarks, ids_after
+
+__all__ = ["MemoryOutbox", "OutMsg", "Outbox", "Queued", "SeqMarks", "open_outbox"]
 
 log = logging.getLogger("pi2mqtt.outbox")
-
-
-@dataclass(frozen=True, slots=True)
-class OutMsg:
-    """One message to publish. `entity` is set for readings (backfill routing)."""
-
-    topic: str
-    payload: bytes
-    qos: int = 1
-    retain: bool = False
-    entity: str | None = None
-    ts: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class Queued:
-    """A message taken from the outbox, with the id to ack it by."""
-
-    id: int
-    msg: OutMsg
-
-
-class Outbox(Protocol):
-    """What the MQTT sender needs from an outbox."""
-
-    def put(self, msg: OutMsg) -> None: ...
-    def take(self, limit: int) -> list[Queued]: ...
-    def take_after(self, after: int, limit: int) -> list[Queued]: ...
-    def last_id(self) -> int: ...
-    def ack(self, ids: Iterable[int]) -> None: ...
-    def requeue(self) -> None: ...
-    def wait(self, timeout: float) -> bool: ...
-    def pending(self) -> int: ...
-    def stats(self) -> dict[str, int]: ...
-    def close(self) -> None: ...
-
-
-def _tail_ids(pending: OrderedDict[int, Any], after: int, limit: int) -> list[int]:
-    """The oldest ids above `after` in pending (ascending ids), scanning from the tail."""
-    tail: list[int] = []
-    for mid in reversed(pending):
-        if mid <= after:
-            break
-        tail.append(mid)
-    tail.reverse()
-    return tail[:limit]
 
 
 class MemoryOutbox:
@@ -108,9 +64,8 @@ class MemoryOutbox:
     def take_after(self, after: int, limit: int) -> list[Queued]:
         """The oldest pending messages with an id above `after` (at most limit), now in flight."""
         with self._lock:
-            ids = _tail_ids(self._pending, after, limit)
             out = []
-            for mid in ids:
+            for mid in ids_after(self._pending, after, limit):
                 msg = self._pending.pop(mid)
                 self._inflight[mid] = msg
                 out.append(Queued(mid, msg))
@@ -154,14 +109,30 @@ class MemoryOutbox:
                 "sent": self.sent,
             }
 
+    def set_online(self, online: bool) -> None:
+        """Nothing to do: RAM is all there is."""
+
+    def seq_marks(self) -> SeqMarks | None:
+        """None: a memory outbox remembers nothing across runs."""
+        return None
+
     def close(self) -> None:
         self._event.set()
 
 
-def open_outbox(state_dir: Path | None, **caps: Any) -> Outbox:
+def open_outbox(
+    state_dir: Path | None,
+    *,
+    max_rows: int = 100_000,
+    max_bytes: int = 50_000_000,
+    max_age_s: float = 7 * 86400,
+    durability: str = "batch",
+    spill_after: float = 1.0,
+    disk_retry: float = 30.0,
+) -> Outbox:
     """The durable outbox at state_dir/outbox.db, or a MemoryOutbox when state_dir is None."""
     if state_dir is None:
-        return MemoryOutbox(max_rows=int(caps.get("max_rows", 100_000)))
+        return MemoryOutbox(max_rows=max_rows)
     from device.outbox.sqlite import SqliteOutbox
 
     state_dir = Path(state_dir)
@@ -169,14 +140,6 @@ def open_outbox(state_dir: Path | None, **caps: Any) -> Outbox:
         state_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         log.warning("cannot create state directory %s: %s", state_dir, e)
-    return SqliteOutbox(state_dir / "outbox.db", **caps)
-
-
-def __getattr__(name: str) -> Any:
-    # `from device.outbox import SqliteOutbox` keeps working; loaded on first use so that
-    # the two modules can import each other's names.
-    if name in ("SqliteOutbox", "DURABILITIES"):
-        from device.outbox import sqlite as outbox_sqlite
-
-        return getattr(outbox_sqlite, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return SqliteOutbox(state_dir / "outbox.db", max_rows=max_rows, max_bytes=max_bytes,
+                        max_age_s=max_age_s, durability=durability, spill_after=spill_after,
+                        disk_retry=disk_retry)

@@ -1,6 +1,6 @@
-"""The durable outbox: the queue in RAM, mirrored into SQLite (WAL) in the state directory.
+"""The durable outbox: the queue in RAM, spilled into SQLite (WAL) in the state directory.
 
-`SqliteOutbox` implements `device.outbox.Outbox`; the theory of operation follows.
+`SqliteOutbox` implements `device.outbox.types.Outbox`; the theory of operation follows.
 """
 
 from __future__ import annotations
@@ -8,66 +8,49 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
-import sys
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from device.outbox import OutMsg, Queued, _tail_ids
+from device.outbox import store
+from device.outbox.types import OutMsg, Queued, SeqMarks, ids_after
 
-#
-# Theory of operation. `SqliteOutbox` keeps the whole queue in RAM (ordered dicts, as
-# `MemoryOutbox` does) and mirrors it into one SQLite table in WAL mode. RAM is the truth
-# while the process lives; the table is what survives a crash or a restart.
-#
-# * `put()` only appends to the in-RAM queue and to an insert buffer (a few µs). A
-#   background writer commits the buffer at most `batch_interval` s after the first
-#   buffered row, or at once when `batch_rows` rows wait: one transaction, one fsync
-#   (synchronous=FULL syncs the WAL on each commit). With durability="reading" the
-#   producer commits its own row (group commit with other producers) before `put()`
-#   returns, so a returned `put()` survives SIGKILL and power loss.
-# * `take()` serves from RAM, never waits for a commit: a row can be published (and
-#   acked) before it reaches the disk; the writer then skips it.
-# * `ack()` deletes (batched by the writer). A crash between PUBACK and that delete
-#   re-sends the row after restart: delivery is at least once, in order.
-# * In-flight is RAM-only state; on open every stored row is pending, in id order.
-# * Caps (rows, bytes of topic+payload, age since put) drop the oldest pending rows and
-#   count why. Any sqlite3/OS error at open or while writing turns the outbox into a pure
-#   RAM queue ("degraded"), with one warning on logger "pi2mqtt.outbox"; it never raises.
+# Theory of operation (docs/reliability.md has the whole story). RAM holds the whole queue
+# and is the truth while the process lives; one SQLite table (WAL, synchronous=FULL) is
+# what survives a crash.
+# * Spill, don't sync: while the connection is up (`set_online(True)`) a row is written
+#   only if still unacknowledged `spill_after` s after `put()`; while it is down, at most
+#   `batch_interval` s after `put()` (one transaction, one fsync per batch) or at once
+#   when `batch_rows` rows wait. durability="reading": `put()` returns once committed.
+# * `take()` serves from RAM; `ack()` of a written row becomes a DELETE in the next
+#   transaction (a crash before it re-sends the row: at least once). In flight is RAM only.
+# * Seq marks: every transaction records each entity's highest seq put (`seqmark`);
+#   `exact` = 1 is written when the connection goes down and at close, and the first
+#   `take()` after that writes exact = 0 before handing out a row. `seq_marks()` tells
+#   the next run whether the marks cover all the broker may have (docs/topics.md, "seq").
+# * Caps (rows, bytes, age) drop the oldest pending rows, counted by cause.
+# * Any sqlite3/OS error makes it a RAM queue ("degraded", one warning). The writer then
+#   retries every `disk_retry` s (doubling up to 8x) and at once when the connection goes
+#   down; a retry that works writes the RAM queue back and logs "durable again". A
+#   database file that could not be opened is never retried (it may hold older rows).
 
 log = logging.getLogger("pi2mqtt.outbox")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    topic TEXT NOT NULL,
-    payload BLOB NOT NULL,
-    qos INTEGER NOT NULL,
-    retain INTEGER NOT NULL,
-    entity TEXT,
-    ts REAL NOT NULL,
-    queued_at REAL NOT NULL
-)
-"""
-
-_INSERT = (
-    "INSERT INTO outbox (id, topic, payload, qos, retain, entity, ts, queued_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
-
 DURABILITIES = ("batch", "reading")
+RETRY_GROWTH_MAX = 8
 
 
 class _Row:
-    """One queued message in RAM: the message, its size and when it was put."""
+    """One queued message in RAM: the message, its size, when it was put (wall, monotonic)."""
 
-    __slots__ = ("msg", "queued_at", "size")
+    __slots__ = ("msg", "queued_at", "size", "t")
 
     def __init__(self, msg: OutMsg, queued_at: float) -> None:
         self.msg = msg
         self.queued_at = queued_at
+        self.t = time.monotonic()
         self.size = len(msg.topic) + len(msg.payload)
 
 
@@ -84,36 +67,45 @@ class SqliteOutbox:
         durability: str = "batch",
         batch_interval: float = 0.05,
         batch_rows: int = 1000,
+        spill_after: float = 1.0,
+        disk_retry: float = 30.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if durability not in DURABILITIES:
             raise ValueError(f"durability must be one of {DURABILITIES}, not {durability!r}")
         self.path = Path(path)
-        self.max_rows = max_rows
-        self.max_bytes = max_bytes
-        self.max_age_s = max_age_s
+        self.max_rows, self.max_bytes, self.max_age_s = max_rows, max_bytes, max_age_s
         self.durability = durability
-        self.batch_interval = batch_interval
-        self.batch_rows = batch_rows
+        self.batch_interval, self.batch_rows = batch_interval, batch_rows
+        self.spill_after, self.disk_retry = spill_after, disk_retry
         self._clock = clock
         self._lock = threading.Lock()  # RAM state
         self._db_lock = threading.Lock()  # the connection; taken before _lock, never inside
         self._event = threading.Event()  # something is pending
-        self._dirty = threading.Event()  # the writer has work
-        self._full = threading.Event()  # ... and should not wait for the interval
+        self._wake = threading.Event()  # the writer should look again
         self._pending: OrderedDict[int, _Row] = OrderedDict()
         self._inflight: dict[int, _Row] = {}
-        self._ins: list[tuple[int, _Row]] = []
+        self._unwritten: OrderedDict[int, _Row] = OrderedDict()  # unacked, not on disk
+        self._stored: set[int] = set()  # on disk
         self._dels: list[int] = []
+        self._work_since: float | None = None  # deletes / marks waiting since (monotonic)
         self._bytes = 0
         self._next_id = 1
-        self._seq = 0  # the id high-water mark stored in sqlite_sequence
+        self._high_written = 0
+        self._marks: dict[str, int] = {}
+        self._written_marks: dict[str, int] = {}
+        self._exact_flag = False  # exact = 1 is (or is being) on disk
+        self._want_exact = False
+        self._online = False
         self._closed = False
-        self.dropped_rows = 0
-        self.dropped_bytes = 0
-        self.dropped_age = 0
-        self.sent = 0
-        self.degraded = 0
+        self._opened = False
+        self._loaded = SeqMarks({}, True)
+        self.dropped_rows = self.dropped_bytes = self.dropped_age = 0
+        self.sent = self.spilled = self.commits = self.degraded = self.recoveries = 0
+        self._degraded_at: float | None = None
+        self._last_degraded_s = 0.0
+        self._retry_delay = disk_retry
+        self._retry_at = 0.0
         self._conn: sqlite3.Connection | None = None
         try:
             self._open()
@@ -125,7 +117,8 @@ class SqliteOutbox:
     # ---------------------------------------------------------------- opening
     def _open(self) -> None:
         try:
-            self._open_db()
+            conn = store.connect(self.path)
+            loaded = store.load(conn)
         except sqlite3.DatabaseError as e:
             if isinstance(e, sqlite3.OperationalError) or not self.path.is_file():
                 raise
@@ -134,41 +127,23 @@ class SqliteOutbox:
             self.path.rename(aside)
             for suffix in ("-wal", "-shm"):
                 Path(str(self.path) + suffix).unlink(missing_ok=True)
-            self._open_db()
-
-    def _open_db(self) -> None:
-        if self.path.is_dir():
-            raise IsADirectoryError(f"{self.path} is a directory")
-        conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
-        try:
-            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise sqlite3.OperationalError(f"journal_mode is {mode}, WAL unavailable")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute(_SCHEMA)
-            rows = conn.execute(
-                "SELECT id, topic, payload, qos, retain, entity, ts, queued_at"
-                " FROM outbox ORDER BY id"
-            ).fetchall()
-            seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()
-        except BaseException:
-            conn.close()
-            raise
+            conn = store.connect(self.path)
+            loaded = store.load(conn)
         self._conn = conn
-        last = seq[0] if seq else 0
-        for rid, topic, payload, qos, retain, entity, ts, queued_at in rows:
-            ent = sys.intern(entity) if entity is not None else None
-            msg = OutMsg(sys.intern(topic), bytes(payload), qos, bool(retain), ent, ts)
+        self._opened = True
+        for rid, msg, queued_at in loaded.rows:
             row = _Row(msg, queued_at)
             self._pending[rid] = row
+            self._stored.add(rid)
             self._bytes += row.size
-            last = max(last, rid)
-        self._next_id = last + 1
-        self._seq = last
+        self._next_id = loaded.last_id + 1
+        self._high_written = loaded.last_id
+        self._marks = dict(loaded.marks)
+        self._written_marks = dict(loaded.marks)
+        self._exact_flag = True  # until the first take() writes exact = 0
+        self._loaded = SeqMarks(dict(loaded.marks), loaded.exact)
         self._enforce_caps_locked()
         self._expire_locked(self._clock())
-        if self._dels:
-            self._dirty.set()
         if self._pending:
             self._event.set()
             log.info("outbox %s: %d messages from a previous run", self.path, len(self._pending))
@@ -182,49 +157,49 @@ class SqliteOutbox:
             self._next_id = rid + 1
             self._pending[rid] = row
             self._bytes += row.size
+            if msg.seq is not None and msg.entity is not None and msg.seq > self._marks.get(msg.entity, 0):
+                self._marks[msg.entity] = msg.seq
             if self._conn is not None:
-                self._ins.append((rid, row))
-                n = len(self._ins)
-                if n == 1:
-                    self._dirty.set()
-                elif n >= self.batch_rows:
-                    self._full.set()
+                self._unwritten[rid] = row
+                n = len(self._unwritten)
+                if n == 1 or n >= self.batch_rows:
+                    self._wake.set()
             if len(self._pending) + len(self._inflight) > self.max_rows or self._bytes > self.max_bytes:
                 self._enforce_caps_locked()
         self._event.set()
         if self.durability == "reading" and self._conn is not None:
-            self._flush()
+            self._write(everything=True)
 
     def take(self, limit: int) -> list[Queued]:
         """Oldest pending messages (at most limit), now in flight."""
-        out: list[Queued] = []
-        with self._lock:
-            if self._pending:
-                self._expire_locked(self._clock())
-            while self._pending and len(out) < limit:
-                rid, row = self._pending.popitem(last=False)
-                self._inflight[rid] = row
-                out.append(Queued(rid, row.msg))
-            if not self._pending:
-                self._event.clear()
-        return out
+        return self.take_after(None, limit)
 
-    def take_after(self, after: int, limit: int) -> list[Queued]:
-        """The oldest pending messages with an id above `after` (at most limit), now in flight.
-
-        The sender uses it to publish readings taken since the current connection came
-        up ahead of an older backlog; the scan starts at the tail, so it costs only the
-        number of such messages.
-        """
-        out: list[Queued] = []
-        with self._lock:
-            for rid in _tail_ids(self._pending, after, limit):
-                row = self._pending.pop(rid)
-                self._inflight[rid] = row
-                out.append(Queued(rid, row.msg))
-            if not self._pending:
-                self._event.clear()
-        return out
+    def take_after(self, after: int | None, limit: int) -> list[Queued]:
+        """The oldest pending messages with an id above `after` (at most limit), now in flight."""
+        while True:
+            if self._exact_flag:
+                self._clear_exact()
+            with self._lock:
+                if self._exact_flag:  # the writer set it meanwhile: clear it first
+                    continue
+                if self._closed:
+                    return []
+                out: list[Queued] = []
+                if after is None:
+                    if self._pending:
+                        self._expire_locked(self._clock())
+                    while self._pending and len(out) < limit:
+                        rid, row = self._pending.popitem(last=False)
+                        self._inflight[rid] = row
+                        out.append(Queued(rid, row.msg))
+                else:
+                    for rid in ids_after(self._pending, after, limit):
+                        row = self._pending.pop(rid)
+                        self._inflight[rid] = row
+                        out.append(Queued(rid, row.msg))
+                if not self._pending:
+                    self._event.clear()
+                return out
 
     def last_id(self) -> int:
         """The newest id handed out so far (ids never go back, even across restarts)."""
@@ -232,7 +207,7 @@ class SqliteOutbox:
             return self._next_id - 1
 
     def ack(self, ids: Iterable[int]) -> None:
-        """The broker has these: forget them (and delete their rows)."""
+        """The broker has these: forget them (and delete their rows if they were written)."""
         with self._lock:
             for rid in ids:
                 row = self._inflight.pop(rid, None)
@@ -240,10 +215,9 @@ class SqliteOutbox:
                     continue
                 self.sent += 1
                 self._bytes -= row.size
-                if self._conn is not None:
-                    self._dels.append(rid)
-            if self._dels:
-                self._dirty.set()
+                if self._unwritten.pop(rid, None) is None and rid in self._stored:
+                    self._stored.discard(rid)
+                    self._queue_delete_locked(rid)
 
     def requeue(self) -> None:
         """Every in-flight message goes back to pending, ahead of newer ones, in order."""
@@ -269,31 +243,48 @@ class SqliteOutbox:
         with self._lock:
             return len(self._pending) + len(self._inflight)
 
+    def set_online(self, online: bool) -> None:
+        """The broker connection is up (spill after `spill_after`) or down (write at once)."""
+        with self._lock:
+            if online == self._online:
+                return
+            self._online = online
+            self._want_exact = not online
+            if not online:
+                self._work_since = self._work_since or time.monotonic()
+                if self._conn is None and self._degraded_at is not None:
+                    self._retry_at = 0.0  # the disk matters now: try it at once
+        self._wake.set()
+
+    def seq_marks(self) -> SeqMarks | None:
+        """The seq marks found at open, or None when the database could not be opened."""
+        return self._loaded if self._opened else None
+
     def stats(self) -> dict[str, int]:
         with self._lock:
+            since = self._degraded_at
             s = {
-                "pending": len(self._pending),
-                "inflight": len(self._inflight),
+                "pending": len(self._pending), "inflight": len(self._inflight),
                 "dropped": self.dropped_rows + self.dropped_bytes + self.dropped_age,
-                "dropped_rows": self.dropped_rows,
-                "dropped_bytes": self.dropped_bytes,
-                "dropped_age": self.dropped_age,
-                "sent": self.sent,
-                "degraded": self.degraded,
+                "dropped_rows": self.dropped_rows, "dropped_bytes": self.dropped_bytes,
+                "dropped_age": self.dropped_age, "sent": self.sent,
+                "spilled": self.spilled, "commits": self.commits, "degraded": self.degraded,
+                "degraded_s": round(time.monotonic() - since) if since is not None else 0,
+                "last_degraded_s": round(self._last_degraded_s), "recoveries": self.recoveries,
             }
-        s["db_bytes"] = self._db_bytes()
+        s["db_bytes"] = store.file_bytes(self.path)
         return s
 
     def close(self) -> None:
-        """Commit what is buffered and close the database (idempotent)."""
+        """Write every unacknowledged message and the marks, close the database (idempotent)."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-        self._dirty.set()
-        self._full.set()
+            self._want_exact = True
+        self._wake.set()
         self._writer.join(timeout=30)
-        self._flush()
+        self._write(everything=True)
         with self._db_lock:
             if self._conn is not None:
                 try:  # fold the WAL into the database: one file at rest
@@ -311,12 +302,18 @@ class SqliteOutbox:
         self.close()
 
     # ---------------------------------------------------------------- caps
-    def _drop_oldest_locked(self) -> int:
+    def _queue_delete_locked(self, rid: int) -> None:
+        self._dels.append(rid)
+        if self._work_since is None:
+            self._work_since = time.monotonic()
+            self._wake.set()
+
+    def _drop_oldest_locked(self) -> None:
         rid, row = self._pending.popitem(last=False)
         self._bytes -= row.size
-        if self._conn is not None:
-            self._dels.append(rid)
-        return rid
+        if self._unwritten.pop(rid, None) is None and rid in self._stored:
+            self._stored.discard(rid)
+            self._queue_delete_locked(rid)
 
     def _enforce_caps_locked(self) -> None:
         while self._pending and len(self._pending) + len(self._inflight) > self.max_rows:
@@ -333,17 +330,37 @@ class SqliteOutbox:
             self.dropped_age += 1
 
     # ---------------------------------------------------------------- the disk
+    def _due_in_locked(self, now: float) -> float | None:
+        """Seconds until the writer has something to do (0: now), None: nothing."""
+        if self._conn is None:
+            if self._degraded_at is None or self._closed:
+                return None
+            return max(0.0, self._retry_at - now)
+        due = float("inf")
+        if self._unwritten:
+            if len(self._unwritten) >= self.batch_rows:
+                return 0.0
+            first = next(iter(self._unwritten.values()))
+            due = first.t + (self.spill_after if self._online else self.batch_interval)
+        if self._work_since is not None:
+            due = min(due, self._work_since + self.batch_interval)
+        return None if due == float("inf") else max(0.0, due - now)
+
     def _write_loop(self) -> None:
         while True:
-            self._dirty.wait()
-            if not self._closed:
-                self._full.wait(self.batch_interval)
-            self._dirty.clear()
-            self._full.clear()
-            if self._closed:  # close() flushes the rest itself
-                return
+            self._wake.clear()
+            with self._lock:
+                if self._closed:  # close() writes the rest itself
+                    return
+                delay = self._due_in_locked(time.monotonic())
+            if delay is None or delay > 0:
+                self._wake.wait(delay)
+                continue
             try:
-                self._flush()
+                if self._conn is None:
+                    self._recover()
+                else:
+                    self._write(everything=False)
             except Exception as e:  # a bug here must not silently stop all commits
                 log.exception("outbox writer failed")
                 with self._db_lock:
@@ -354,64 +371,126 @@ class SqliteOutbox:
                 self._degrade(f"writer failed: {e!r}")
                 return
 
-    def _flush(self) -> None:
+    def _batch_locked(self, everything: bool) -> store.Batch:
+        """What is due now: spilled rows, deletes, changed marks, the exact flag."""
+        b = store.Batch()
+        if self._pending:
+            self._expire_locked(self._clock())
+        cutoff = time.monotonic() - self.spill_after
+        take_all = everything or not self._online or len(self._unwritten) >= self.batch_rows
+        while self._unwritten:
+            rid, row = next(iter(self._unwritten.items()))
+            if not take_all and row.t > cutoff:
+                break
+            del self._unwritten[rid]
+            self._stored.add(rid)
+            b.inserts.append((rid, row.msg, row.queued_at))
+        b.deletes, self._dels = self._dels, []
+        self._work_since = None
+        if b.inserts or b.deletes or self._want_exact:
+            b.marks = store.changed(self._marks, self._written_marks)
+        if self._want_exact:
+            b.exact = True
+            self._want_exact = False
+            self._exact_flag = True
+        if self._next_id - 1 > self._high_written and (b.inserts or b.deletes or b.exact):
+            b.high_id = self._next_id - 1
+        return b
+
+    def _write(self, *, everything: bool) -> None:
         with self._db_lock:
             with self._lock:
-                ins, self._ins = self._ins, []
-                dels, self._dels = self._dels, []
-                if self._pending:
-                    self._expire_locked(self._clock())
-                    dels.extend(self._dels)
-                    self._dels = []
-            conn = self._conn
-            if conn is None or not (ins or dels):
+                if self._conn is None:
+                    return
+                b = self._batch_locked(everything)
+            if b.empty():
                 return
-            gone = set(dels)
-            try:
-                conn.execute("BEGIN")
-                conn.executemany(
-                    _INSERT,
-                    [
-                        (rid, r.msg.topic, r.msg.payload, r.msg.qos, int(r.msg.retain),
-                         r.msg.entity, r.msg.ts, r.queued_at)
-                        for rid, r in ins
-                        if rid not in gone
-                    ],
-                )
-                if dels:
-                    conn.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in dels])
-                if ins and ins[-1][0] > self._seq:
-                    # Rows acked before they were written never reach the table: keep
-                    # AUTOINCREMENT's high-water mark so ids are never reused.
-                    self._seq = ins[-1][0]
-                    cur = conn.execute(
-                        "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'outbox'",
-                        (self._seq,),
-                    )
-                    if cur.rowcount == 0:
-                        conn.execute(
-                            "INSERT INTO sqlite_sequence (name, seq) VALUES ('outbox', ?)",
-                            (self._seq,),
-                        )
-                conn.execute("COMMIT")
-            except (sqlite3.Error, OSError) as e:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.close()
-                self._conn = None
-                with self._lock:
-                    self._ins.clear()
-                    self._dels.clear()
-                self._degrade(f"cannot write {self.path}: {e}")
+            self._commit_locked_db(b, f"cannot write {self.path}")
+
+    def _commit_locked_db(self, b: store.Batch, what: str) -> bool:
+        conn = self._conn
+        assert conn is not None
+        try:
+            store.commit(conn, b)
+        except (sqlite3.Error, OSError) as e:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+            self._conn = None
+            with self._lock:
+                self._unwritten.clear()
+                self._stored.clear()
+                self._dels.clear()
+                self._work_since = None
+                self._exact_flag = False
+            self._degrade(f"{what}: {e}")
+            return False
+        with self._lock:
+            self.commits += 1
+            self.spilled += len(b.inserts)
+            self._written_marks.update(b.marks)
+            self._high_written = max(self._high_written, b.high_id)
+        return True
+
+    def _clear_exact(self) -> None:
+        """Write exact = 0 before a row that may reach the broker is handed out."""
+        with self._db_lock:
+            with self._lock:
+                if not self._exact_flag:
+                    return
+                self._exact_flag = False
+                self._want_exact = False
+                if self._conn is None or self._closed:
+                    return
+            self._commit_locked_db(store.Batch(exact=False), f"cannot write {self.path}")
 
     def _degrade(self, why: str) -> None:
-        self.degraded = 1
-        log.warning("outbox degraded to memory, messages are no longer crash-safe: %s", why)
+        with self._lock:
+            again = self._degraded_at is not None
+            self.degraded = 1
+            if not again:
+                self._degraded_at = time.monotonic()
+                self._retry_delay = self.disk_retry
+            else:
+                self._retry_delay = min(self._retry_delay * 2, self.disk_retry * RETRY_GROWTH_MAX)
+            self._retry_at = time.monotonic() + self._retry_delay
+        if again:
+            log.log(logging.INFO if self._retry_delay == 2 * self.disk_retry else logging.DEBUG,
+                    "outbox disk still unusable (%s); next try in %.0fs", why, self._retry_delay)
+        else:
+            log.warning("outbox degraded to memory, messages are no longer crash-safe: %s", why)
+        self._wake.set()
 
-    def _db_bytes(self) -> int:
-        total = 0
-        for p in (self.path, Path(str(self.path) + "-wal")):
-            try:
-                total += p.stat().st_size
-            except OSError:
-                pass
-        return total
+    def _recover(self) -> None:
+        """Try the disk again; on success write the whole RAM queue back and leave degraded mode."""
+        if not self._opened and self.path.exists():
+            with self._lock:
+                self._degraded_at = None  # a file we could not open: leave it alone
+            return
+        try:
+            conn = store.connect(self.path)
+        except (sqlite3.Error, OSError) as e:
+            self._degrade(str(e))
+            return
+        with self._db_lock:
+            self._conn = conn
+            with self._lock:
+                rows = sorted([*self._pending.items(), *self._inflight.items()])
+                b = store.Batch(replace_all=True, marks=dict(self._marks), exact=False,
+                                high_id=self._next_id - 1,
+                                inserts=[(rid, r.msg, r.queued_at) for rid, r in rows])
+                self._dels.clear()
+                self._stored = {rid for rid, _ in rows}
+                for rid, _ in rows:
+                    self._unwritten.pop(rid, None)
+            if not self._commit_locked_db(b, f"still cannot write {self.path}"):
+                return
+            with self._lock:
+                self._want_exact = not self._online
+                lasted = time.monotonic() - (self._degraded_at or time.monotonic())
+                self._last_degraded_s = lasted
+                self._degraded_at = None
+                self.degraded = 0
+                self.recoveries += 1
+                self._opened = True
+        log.warning("outbox durable again after %.1fs degraded: %d queued messages written to %s",
+                    lasted, len(rows), self.path)

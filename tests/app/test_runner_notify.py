@@ -135,7 +135,8 @@ def test_runner_password_from_systemd_credential(tmp_path: Path, monkeypatch: py
 def test_runner_outbox_follows_the_config(tmp_path: Path) -> None:
     from device.app.runner import open_configured_outbox
     from device.config import parse_config
-    from device.outbox import MemoryOutbox, SqliteOutbox
+    from device.outbox import MemoryOutbox
+    from device.outbox.sqlite import SqliteOutbox
 
     mem = open_configured_outbox(parse_config({"outbox": {"durability": "memory", "max_rows": 123}}), tmp_path)
     assert isinstance(mem, MemoryOutbox) and mem.max_rows == 123

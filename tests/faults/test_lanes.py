@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from device.outbox import MemoryOutbox, OutMsg, SqliteOutbox
+from device.outbox import MemoryOutbox, OutMsg
+from device.outbox.sqlite import SqliteOutbox
 
 
 def msg(i: int) -> OutMsg:

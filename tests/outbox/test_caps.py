@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from device.outbox import OutMsg, SqliteOutbox
+from device.outbox import OutMsg
+from device.outbox.sqlite import SqliteOutbox
 
 
 class Clock:

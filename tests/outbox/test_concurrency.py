@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from device.outbox import OutMsg, SqliteOutbox
+from device.outbox import OutMsg
+from device.outbox.sqlite import SqliteOutbox
 
 PRODUCERS = 4
 PER_PRODUCER = 2000

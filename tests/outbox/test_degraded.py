@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from device.outbox import OutMsg, SqliteOutbox
+from device.outbox import OutMsg
+from device.outbox.sqlite import SqliteOutbox
 
 
 def test_outbox_path_that_is_a_directory_degrades(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -70,7 +71,8 @@ def test_outbox_corrupt_file_is_moved_aside(tmp_path: Path, caplog: pytest.LogCa
 DISK_FULL_CHILD = textwrap.dedent(
     """
     import logging, resource, signal, sys
-    from device.outbox import OutMsg, SqliteOutbox
+    from device.outbox import OutMsg
+    from device.outbox.sqlite import SqliteOutbox
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     ob = SqliteOutbox(sys.argv[1], durability="reading")

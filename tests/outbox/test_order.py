@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from device.outbox import MemoryOutbox, OutMsg, SqliteOutbox, open_outbox
+from device.outbox import MemoryOutbox, OutMsg, open_outbox
+from device.outbox.sqlite import SqliteOutbox
 
 
 def msg(i: int, entity: str | None = "temp") -> OutMsg:

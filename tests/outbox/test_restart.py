@@ -9,12 +9,13 @@ import sys
 import textwrap
 from pathlib import Path
 
-from device.outbox import SqliteOutbox
+from device.outbox.sqlite import SqliteOutbox
 
 CHILD = textwrap.dedent(
     """
     import sys
-    from device.outbox import OutMsg, SqliteOutbox
+    from device.outbox import OutMsg
+    from device.outbox.sqlite import SqliteOutbox
     path, n, durability = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     ob = SqliteOutbox(path, durability=durability)
     for i in range(n):

@@ -9,7 +9,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from device.outbox import OutMsg, SqliteOutbox
+from device.outbox import OutMsg
+from device.outbox.sqlite import SqliteOutbox
 
 
 class OutboxMachine(RuleBasedStateMachine):
