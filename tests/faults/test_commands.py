@@ -121,6 +121,7 @@ command = st.one_of(
 )
 
 
+@pytest.mark.timeout(900)  # a volume test: 17 s on an idle machine, minutes on a loaded one
 def test_commands_10000_malformed_each_answered_with_an_error_state_unchanged(
     rig: tuple[Daemon, Subscriber, MockFactory],
 ) -> None:
