@@ -61,10 +61,7 @@ LONG_FUNCTIONS: set[str] = {
 }
 
 # Import cycles, each as the sorted tuple of its modules.
-CYCLES: set[tuple[str, ...]] = {
-    ("device.app.cli", "device.app.demo", "device.app.runner"),
-    ("device.radio.service", "device.radio.sweep"),
-}
+CYCLES: set[tuple[str, ...]] = set()
 
 # Module base names that several packages use on purpose: one chip, seen from
 # the daemon (component), the simulator (chip model) and the firmware (driver).

@@ -9,33 +9,22 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
-from typing import Any
 
 from device import __version__
-from device.config import Config, ConfigError, load_config
-from device.config.model import CpuTemperatureConfig
+from device.app.startup import (
+    DEFAULT_CONFIG,
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    default_config_path,
+    sim_environment,
+)
+from device.config import ConfigError, load_config
 from device.errors import Pi2MqttError, StateDirInUse
 
 log = logging.getLogger("pi2mqtt")
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-DEFAULT_CONFIG = Path("/etc/pi2mqtt/pi2mqtt.toml")
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEMO_CONFIG = REPO_ROOT / "examples" / "demo.toml"
-
-
-def default_config_path() -> Path:
-    """$CONFIGURATION_DIRECTORY/pi2mqtt.toml under systemd, else /etc/pi2mqtt/pi2mqtt.toml."""
-    conf_dir = os.environ.get("CONFIGURATION_DIRECTORY")
-    if conf_dir:
-        return Path(conf_dir.split(":")[0]) / "pi2mqtt.toml"
-    return DEFAULT_CONFIG
-
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pi2mqtt", description="Sensors and an FM tuner on a Raspberry Pi, over MQTT.")
@@ -166,41 +155,6 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         return run_doctor(sim_environment(cfg, path.resolve(), sim_dir), str(path), password=password)
     finally:
         shutil.rmtree(sim_dir, ignore_errors=True)
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper()),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("pi2mqtt.paho").setLevel(logging.WARNING if level != "debug" else logging.DEBUG)
-
-
-def sim_environment(cfg: Config, config_path: Path, sim_dir: Path, *, auto: bool = False,
-                    speed: float | None = None) -> Config:
-    """Point the environment and the simulated paths at hwsim; return the adjusted config.
-
-    This is the whole of `--sim`: the pin factory is chosen by name and hwsim
-    learns the wiring from the same config file. The daemon code is unchanged.
-    """
-    sim_dir.mkdir(parents=True, exist_ok=True)
-    os.environ["GPIOZERO_PIN_FACTORY"] = "hwsim"
-    os.environ["HWSIM_CONFIG"] = str(config_path)
-    os.environ["HWSIM_ID"] = cfg.device.id
-    os.environ["HWSIM_BROKER"] = cfg.mqtt.url
-    os.environ["HWSIM_DIR"] = str(sim_dir)
-    if auto:
-        os.environ["HWSIM_AUTO"] = "1"
-    if speed is not None:
-        os.environ["HWSIM_SPEED"] = str(speed)
-    cpu = [c.model_copy(update={"sensor_file": sim_dir / "cpu_temp"}) for c in cfg.cpu_temperature]
-    gpio = cfg.gpio.model_copy(update={"pin_factory": "hwsim"})
-    assert all(isinstance(c, CpuTemperatureConfig) for c in cpu)
-    update: dict[str, Any] = {"cpu_temperature": cpu, "gpio": gpio}
-    if cfg.coprocessor is not None:
-        update["coprocessor"] = cfg.coprocessor.model_copy(update={"port": str(sim_dir / "ttyACM0")})
-    return cfg.model_copy(update=update)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

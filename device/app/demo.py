@@ -23,9 +23,9 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from device.app.amqttbroker import AmqttBroker, amqtt_available
-from device.app.cli import DEMO_CONFIG, sim_environment
 from device.app.localbroker import Mosquitto, find_mosquitto
 from device.app.runner import start_daemon
+from device.app.startup import DEMO_CONFIG, sim_environment
 from device.config import load_config
 from device.errors import ConfigError
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from device.app import sdnotify
-from device.app.cli import EXIT_OK, default_config_path, setup_logging, sim_environment
+from device.app.startup import EXIT_OK, default_config_path, setup_logging, sim_environment
 from device.config import Config, ConfigError, load_config
 from device.errors import Pi2MqttError
 

@@ -52,7 +52,7 @@ from typing import Any
 from device.components.base import EntityInfo
 from device.core.services import ServiceContext
 from device.errors import CommandError
-from device.radio import validate
+from device.radio import sweep, validate
 from device.radio.band import khz_to_mhz
 from device.radio.core import BRINGUP_RETRY, log, rds_event_doc
 from device.radio.handlers import RadioCommands
@@ -245,8 +245,6 @@ class RadioService(RadioCommands):
 
     # -- the worker ----------------------------------------------------------------------------
     def _work(self) -> None:
-        from device.radio import sweep  # imports this module's class for typing only
-
         next_poll = time.monotonic() + self.cfg.status_interval
         while not self._stop.is_set():
             try:

@@ -36,13 +36,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from device.errors import CommandError
 from device.radio.band import khz_to_mhz
-
-if TYPE_CHECKING:
-    from device.radio.service import RadioService
+from device.radio.core import RadioCore
 
 log = logging.getLogger("pi2mqtt.radio")
 
@@ -53,15 +51,15 @@ MAX_FIXES = 4
 MAX_SEARCH_STOPS = 60
 
 
-def _seek_budget(svc: RadioService) -> float:
+def _seek_budget(svc: RadioCore) -> float:
     return svc._plan.channel_count * SEEK_CHANNEL_S * 2 + 3.0
 
 
-def _stopped(svc: RadioService) -> bool:
+def _stopped(svc: RadioCore) -> bool:
     return svc._stop.is_set() or svc._cancel.is_set() or svc._link_state != "up"
 
 
-def wait_until(svc: RadioService, pred: Callable[[], bool], timeout: float) -> bool:
+def wait_until(svc: RadioCore, pred: Callable[[], bool], timeout: float) -> bool:
     """Wait on the service's condition until `pred()` (True), or timeout / cancel (False)."""
     deadline = time.monotonic() + timeout
     with svc._cond:
@@ -73,7 +71,7 @@ def wait_until(svc: RadioService, pred: Callable[[], bool], timeout: float) -> b
         return True
 
 
-def seek_and_wait(svc: RadioService, up: bool, wrap: bool) -> dict[str, Any] | None:
+def seek_and_wait(svc: RadioCore, up: bool, wrap: bool) -> dict[str, Any] | None:
     """One seek; its seek_done status, or None (cancelled, link lost, no answer in time)."""
     with svc._hardware():
         with svc._lock:
@@ -98,14 +96,14 @@ def seek_and_wait(svc: RadioService, up: bool, wrap: bool) -> dict[str, Any] | N
     return svc._seek_result
 
 
-def wait_pi(svc: RadioService, timeout: float) -> int | None:
+def wait_pi(svc: RadioCore, timeout: float) -> int | None:
     """The PI of the station now tuned, if one is confirmed within `timeout` s."""
     wait_until(svc, lambda: svc._rds.state.pi is not None, timeout)
     with svc._lock:
         return svc._rds.state.pi
 
 
-def listen(svc: RadioService, budget: float) -> tuple[int | None, str | None]:
+def listen(svc: RadioCore, budget: float) -> tuple[int | None, str | None]:
     """(PI, PS) heard within `budget` s; stops early without RDS."""
     t0 = time.monotonic()
     if budget > 0:
@@ -125,7 +123,7 @@ def _entry(khz: int, status: dict[str, Any], pi: int | None, ps: str | None) -> 
             "pi": None if pi is None else f"{pi:04X}", "ps": ps}
 
 
-def run_scan(svc: RadioService) -> None:
+def run_scan(svc: RadioCore) -> None:
     """Scan the whole band (see the module docstring); always ends with scan_done."""
     with svc._lock:
         start = svc._settings.khz
@@ -193,7 +191,7 @@ def run_scan(svc: RadioService) -> None:
         svc._save_settings()
 
 
-def verify_preset(svc: RadioService, slot: int) -> None:
+def verify_preset(svc: RadioCore, slot: int) -> None:
     """After a recall: check the PI; find the station again if it moved (bounded)."""
     with svc._lock:
         preset = svc._presets.get(slot)
@@ -252,7 +250,7 @@ def verify_preset(svc: RadioService, slot: int) -> None:
         svc._save_settings()
 
 
-def _search_band(svc: RadioService, home: int, want: int) -> int | None:
+def _search_band(svc: RadioCore, home: int, want: int) -> int | None:
     """Seek up with wrap from `home`, at most once around the band, for the PI `want`."""
     with svc._hardware():
         svc._tune_io(home)
@@ -275,7 +273,7 @@ def _search_band(svc: RadioService, home: int, want: int) -> int | None:
     return None
 
 
-def fix_seek_stop(svc: RadioService, data: dict[str, Any]) -> None:
+def fix_seek_stop(svc: RadioCore, data: dict[str, Any]) -> None:
     """A user's seek stopped off the raster: seek on, then settle on a valid frequency."""
     with svc._lock:
         if svc._busy != "seek" or svc._user_seek is None:

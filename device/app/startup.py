@@ -1,0 +1,67 @@
+"""What every command does before it runs: exit codes, config path, logging, `--sim`.
+
+Shared by `device.app.cli` (the parser and dispatch), `device.app.runner` (run)
+and `device.app.demo`, which all import from here and never from each other's
+modules the other way round (no cli ↔ runner ↔ demo cycle).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from device.config import Config
+from device.config.model import CpuTemperatureConfig
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+DEFAULT_CONFIG = Path("/etc/pi2mqtt/pi2mqtt.toml")
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEMO_CONFIG = REPO_ROOT / "examples" / "demo.toml"
+
+
+def default_config_path() -> Path:
+    """$CONFIGURATION_DIRECTORY/pi2mqtt.toml under systemd, else /etc/pi2mqtt/pi2mqtt.toml."""
+    conf_dir = os.environ.get("CONFIGURATION_DIRECTORY")
+    if conf_dir:
+        return Path(conf_dir.split(":")[0]) / "pi2mqtt.toml"
+    return DEFAULT_CONFIG
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("pi2mqtt.paho").setLevel(logging.WARNING if level != "debug" else logging.DEBUG)
+
+
+def sim_environment(cfg: Config, config_path: Path, sim_dir: Path, *, auto: bool = False,
+                    speed: float | None = None) -> Config:
+    """Point the environment and the simulated paths at hwsim; return the adjusted config.
+
+    This is the whole of `--sim`: the pin factory is chosen by name and hwsim
+    learns the wiring from the same config file. The daemon code is unchanged.
+    """
+    sim_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["GPIOZERO_PIN_FACTORY"] = "hwsim"
+    os.environ["HWSIM_CONFIG"] = str(config_path)
+    os.environ["HWSIM_ID"] = cfg.device.id
+    os.environ["HWSIM_BROKER"] = cfg.mqtt.url
+    os.environ["HWSIM_DIR"] = str(sim_dir)
+    if auto:
+        os.environ["HWSIM_AUTO"] = "1"
+    if speed is not None:
+        os.environ["HWSIM_SPEED"] = str(speed)
+    cpu = [c.model_copy(update={"sensor_file": sim_dir / "cpu_temp"}) for c in cfg.cpu_temperature]
+    gpio = cfg.gpio.model_copy(update={"pin_factory": "hwsim"})
+    assert all(isinstance(c, CpuTemperatureConfig) for c in cpu)
+    update: dict[str, Any] = {"cpu_temperature": cpu, "gpio": gpio}
+    if cfg.coprocessor is not None:
+        update["coprocessor"] = cfg.coprocessor.model_copy(update={"port": str(sim_dir / "ttyACM0")})
+    return cfg.model_copy(update=update)
