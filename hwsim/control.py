@@ -10,7 +10,9 @@ takes the message payload (text) and returns a JSON-able value or None.
 (`ValueError`, which includes `device.errors.CommandError`) or a handler bug.
 
 `MqttControl` connects paho (VERSION2 callbacks, reconnecting by itself) to the
-broker named by a URL, subscribes ``hwsim/<id>/#``, passes
+broker named by a URL (or the first that answers of several, comma-separated:
+on a lost connection or a failed attempt it moves to the next; `ws://` and
+`wss://` use paho's WebSocket transport), subscribes ``hwsim/<id>/#``, passes
 ``hwsim/<id>/<path>`` to the registry and publishes the reply on
 ``hwsim/<id>/reply``. It publishes ``hwsim/<id>/status`` ``online`` /
 ``offline`` (retained, ``offline`` as the will) and, through `publish_state`,
@@ -18,6 +20,10 @@ retained output states on ``hwsim/<id>/<name>/state``. Its own topics
 (``reply``, ``status``, ``*/state``) and retained messages are never treated
 as commands. Every paho callback is guarded: an exception there would
 silently stop paho's network thread.
+
+It speaks MQTT 5 (for no_local: the broker then does not echo our own replies
+back) and falls back to 3.1.1, logged once, with a broker that refuses 5 (NATS's
+MQTT listener); under 3.1.1 the echoes of its own topics are simply ignored.
 """
 
 from __future__ import annotations
@@ -28,8 +34,9 @@ import math
 import socket
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -68,6 +75,30 @@ def parse_switch(payload: str) -> bool:
     if text in ("off", "false", "0"):
         return False
     raise ValueError(f"payload must be on or off, got {payload[:40]!r}")
+
+
+@dataclass(frozen=True)
+class _Endpoint:
+    host: str
+    port: int
+    tls: bool
+    websocket: bool
+    path: str
+    parts: SplitResult
+
+
+_SCHEMES = {"mqtt": (1883, False, False), "tcp": (1883, False, False), "mqtts": (8883, True, False),
+            "ssl": (8883, True, False), "ws": (80, False, True), "wss": (443, True, True)}
+
+
+def _endpoint(url: str) -> _Endpoint:
+    text = url.strip()
+    parts = urlsplit(text if "://" in text else f"mqtt://{text}")
+    if parts.scheme not in _SCHEMES:
+        raise ValueError(f"hwsim broker URL must be mqtt://, mqtts://, ws:// or wss://, not {url!r}")
+    port, tls, websocket = _SCHEMES[parts.scheme]
+    return _Endpoint(parts.hostname or "127.0.0.1", parts.port or port, tls, websocket,
+                     (parts.path or "/mqtt") if websocket else "", parts)
 
 
 class ControlRegistry:
@@ -139,20 +170,23 @@ class MqttControl:
         self.registry = registry
         self.sim_id = sim_id
         self.prefix = f"{TOPIC_ROOT}/{sim_id}/"
-        parts = urlsplit(url if "://" in url else f"mqtt://{url}")
-        if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
-            raise ValueError(f"hwsim broker URL must be mqtt:// or mqtts://, not {url!r}")
-        tls = parts.scheme in ("mqtts", "ssl")
-        self.host = parts.hostname or "127.0.0.1"
-        self.port = parts.port or (8883 if tls else 1883)
+        self.endpoints = [_endpoint(u) for u in url.split(",") if u.strip()]
+        if not self.endpoints:
+            raise ValueError(f"no broker URL in {url!r}")
+        self._index = 0
+        first = self.endpoints[0]
+        tls, parts = first.tls, first.parts
         self.connected = threading.Event()
         self._states: dict[str, str] = {}
         self._lock = threading.Lock()
         # MQTT 5 for no_local: the broker does not echo our own replies and states back,
         # which would otherwise leave unacknowledged data that delays the next command.
         self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"hwsim-{sim_id}", protocol=mqtt.MQTTv5
+            CallbackAPIVersion.VERSION2, client_id=f"hwsim-{sim_id}", protocol=mqtt.MQTTv5,
+            transport="websockets" if first.websocket else "tcp",
         )
+        if first.websocket:
+            self.client.ws_set_options(path=first.path)
         if tls:
             self.client.tls_set()
         if parts.username:
@@ -163,6 +197,30 @@ class MqttControl:
         self.client.on_disconnect = _guarded(self._on_disconnect)
         self.client.on_message = _guarded(self._on_message)
         self.client.on_socket_open = _guarded(self._on_socket_open)
+        self.client.on_connect_fail = _guarded(self._on_connect_fail)
+
+    @property
+    def host(self) -> str:
+        return self.endpoints[self._index].host
+
+    @property
+    def port(self) -> int:
+        return self.endpoints[self._index].port
+
+    def _next_broker(self) -> None:
+        """Between connections: point paho at the next URL of the list (if there are several)."""
+        if len(self.endpoints) < 2:
+            return
+        self._index = (self._index + 1) % len(self.endpoints)
+        e = self.endpoints[self._index]
+        try:
+            self.client.host = e.host
+            self.client.port = e.port
+            self.client.transport = "websockets" if e.websocket else "tcp"
+            if e.websocket:
+                self.client.ws_set_options(path=e.path)
+        except RuntimeError:  # paho still holds the old connection: it stays on that broker
+            log.debug("hwsim control: could not move to %s:%s yet", e.host, e.port)
 
     def topic(self, path: str) -> str:
         return self.prefix + path
@@ -197,9 +255,19 @@ class MqttControl:
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
     ) -> None:
         if reason.is_failure:
+            if client.protocol == mqtt.MQTTv5 and reason.value in (0x84, 0x01):
+                # paho has no setter; it flips _protocol itself for its 3.1.1 -> 3.1 downgrade.
+                client._protocol = mqtt.MQTTv311
+                client._clean_session = True
+                log.warning("hwsim control: broker %s:%s refuses MQTT 5 (%s); falling back to "
+                            "MQTT 3.1.1", self.host, self.port, reason)
+                return
             log.warning("hwsim control: broker refused the connection: %s", reason)
             return
-        client.subscribe(self.prefix + "#", options=SubscribeOptions(qos=1, noLocal=True))
+        if client.protocol == mqtt.MQTTv5:
+            client.subscribe(self.prefix + "#", options=SubscribeOptions(qos=1, noLocal=True))
+        else:
+            client.subscribe(self.prefix + "#", qos=1)
         client.publish(self.topic("status"), "online", qos=1, retain=True)
         self.connected.set()
         with self._lock:
@@ -216,7 +284,13 @@ class MqttControl:
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
     ) -> None:
+        was = self.connected.is_set()
         self.connected.clear()
+        if was:
+            self._next_broker()
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        self._next_broker()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         if msg.retain or not msg.topic.startswith(self.prefix):

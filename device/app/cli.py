@@ -34,7 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the daemon")
     run.add_argument("--config", type=Path, help=f"config file (default {DEFAULT_CONFIG})")
-    run.add_argument("--broker", metavar="URL", help="broker URL, overrides mqtt.url (mqtt://host:port, mqtts://…)")
+    run.add_argument("--broker", metavar="URL[,URL…]",
+                     help="broker URL, or several separated by commas for failover; overrides mqtt.url "
+                          "(mqtt://host:port, mqtts://, ws://host:port/path, wss://)")
     run.add_argument("--sim", action="store_true", help="put every device on the hardware simulator (hwsim)")
     run.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="overrides log.level")
 

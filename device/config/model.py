@@ -12,13 +12,13 @@ import re
 import socket
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
 from device.config.base import BcmPin, Section
 from device.config.durations import Duration
 from device.config.radio import RadioConfig
+from device.mqtt.brokers import parse_broker_list
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -27,6 +27,11 @@ def default_device_id() -> str:
     """The hostname, lower-cased, with anything but [a-z0-9_-] replaced by `_`."""
     host = socket.gethostname().split(".")[0].lower() or "pi2mqtt"
     return re.sub(r"[^a-z0-9_-]", "_", host)
+
+
+def parse_url_list(value: str | list[str]) -> list[str]:
+    """The URLs of `mqtt.url` (one, a list, or comma-separated), each checked."""
+    return [b.url for b in parse_broker_list(value)]
 
 
 # -- top-level sections ----------------------------------------------------------
@@ -59,31 +64,41 @@ class TlsSection(Section):
 
 
 class MqttSection(Section):
+    # One URL, or several (a list, or one string with commas) for failover: see docs/fleet.md.
+    # Kept as one comma-separated string; `urls` gives the list.
     url: str = "mqtt://localhost:1883"
     username: str | None = None
     password: str | None = None
     password_file: Path | None = None
     client_id: str | None = None
     keepalive: Duration = 60.0
-    protocol: Literal["3.1.1", "5"] = "3.1.1"
+    protocol: Literal["3.1.1", "5"] = "5"
+    session_expiry: Duration = 86400.0
     qos: Literal[0, 1, 2] = 1
     retain: bool = True
     prefix: str = "pi2mqtt"
     clean_session: bool = True
     tls: TlsSection = TlsSection()
 
-    @field_validator("url")
+    @field_validator("url", mode="before")
     @classmethod
-    def _url(cls, v: str) -> str:
-        parts = urlsplit(v)
-        if parts.scheme not in ("mqtt", "mqtts"):
-            raise ValueError(f"{v!r}: the URL must start with mqtt:// or mqtts://")
-        if not parts.hostname:
-            raise ValueError(f"{v!r}: the URL has no host")
-        try:
-            parts.port  # noqa: B018 - raises on a bad port
-        except ValueError:
-            raise ValueError(f"{v!r}: the port is not a number from 1 to 65535") from None
+    def _url(cls, v: object) -> str:
+        if isinstance(v, list | tuple) and all(isinstance(u, str) for u in v):
+            return ",".join(parse_url_list(list(v)))
+        if isinstance(v, str):
+            return ",".join(parse_url_list(v))
+        raise ValueError("give one broker URL, or a list of URLs for failover")
+
+    @property
+    def urls(self) -> list[str]:
+        """The broker URLs, in the order they are tried."""
+        return self.url.split(",")
+
+    @field_validator("session_expiry")
+    @classmethod
+    def _session_expiry(cls, v: float) -> float:
+        if v > 0xFFFFFFFE:
+            raise ValueError("session_expiry must be at most 4294967294s (about 136 years)")
         return v
 
     @field_validator("keepalive")

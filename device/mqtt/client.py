@@ -12,6 +12,13 @@ each wait drawn uniformly from [d/2, d]) and connects again. paho's own
 reconnect is off. TLS is decided by the URL alone: `mqtts://` never falls back to
 plaintext.
 
+Failover and protocol: several URLs make a ring (`device.mqtt.brokers`): a failed
+attempt or a dropped connection moves to the next URL, after the same backoff; one
+paho Client throughout, so its unacknowledged messages go to the new node. MQTT 5
+unless a broker refuses it (then 3.1.1 with that broker, at once). What is counted:
+`device.mqtt.figures`. The client subscribes to its own status and answers a late
+`offline` (a will from a node it left) with `online`. Details: docs/fleet.md.
+
 A *sender* thread takes messages from the outbox and hands them to paho while
 the connection is up, keeping at most `window` QoS>0 messages unacknowledged;
 each PUBACK (`on_publish`) acknowledges its outbox row. paho re-sends its
@@ -27,10 +34,8 @@ is the newest reading of its entity taken by this process (none newer taken, non
 after it in the round), else to `…/backfill`. So the live topic is current within one round while a backlog drains in
 order on `…/backfill`; every topic stays in order (one connection, one sender).
 
-Denied publishes: with MQTT 5 a PUBACK with a failure reason code (0x87 Not
-authorized from a Mosquitto ACL) is counted (`denied`), logged once per topic,
-and the row is acknowledged (retrying cannot help). MQTT 3.1.1 brokers drop
-denied publishes silently and still acknowledge them: nothing to count.
+Denied publishes (MQTT 5 PUBACK failure codes) are counted (`device.mqtt.figures`)
+and their rows acknowledged: retrying cannot help.
 
 Every paho callback is wrapped: an exception escaping a callback would kill
 paho's network thread silently. Never call paho while holding `self._lock`: paho
@@ -43,29 +48,27 @@ import functools
 import logging
 import math
 import random
-import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.enums import MQTTProtocolVersion
 from paho.mqtt.properties import Properties
 
 from device.config.model import MqttSection
-from device.errors import TlsError
+from device.mqtt.brokers import V5, V311, BrokerRing, BrokerUrl, parse_broker_list
 from device.mqtt.failures import explain_connect_error, explain_early_close
+from device.mqtt.figures import ConnectionFigures
 from device.mqtt.topics import Topics
+from device.mqtt.transport import connect_options, make_paho, nodelay, paho_protocol, point_at
 from device.outbox import Outbox, Queued
 
 log = logging.getLogger("pi2mqtt.mqtt")
 
 EARLY_ACK_TTL = 5.0  # seconds an unclaimed PUBACK is remembered
-SESSION_EXPIRY = 86400  # MQTT 5 session expiry (s) when mqtt.clean_session = false
+UNSUPPORTED_PROTOCOL = (0x84, 0x01)  # CONNACK: MQTT 5 "Unsupported protocol version", 3.1.1 code 1
 RECONNECT_MIN = 1.0
 RECONNECT_MAX = 10.0
 
@@ -108,29 +111,12 @@ class MqttClient:
         self.on_command = on_command
         self.on_state = on_state
         self.window = window
-        url = urlsplit(cfg.url)
-        self.tls = url.scheme == "mqtts"
-        self.host = url.hostname or "localhost"
-        self.port = url.port or (8883 if self.tls else 1883)
-        self.protocol = mqtt.MQTTv5 if cfg.protocol == "5" else mqtt.MQTTv311
+        self.brokers = parse_broker_list(cfg.urls)
+        self.ring = BrokerRing(self.brokers, V5 if cfg.protocol == "5" else V311)
+        self.tls = self.brokers[0].tls
         self.client_id = client_id or cfg.client_id or f"pi2mqtt-{topics.device_id}"
-        kwargs: dict[str, Any] = {"client_id": self.client_id, "protocol": self.protocol,
-                                  "reconnect_on_failure": False}
-        if self.protocol == mqtt.MQTTv311:
-            kwargs["clean_session"] = cfg.clean_session
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, **kwargs)
-        self._client.enable_logger(logging.getLogger("pi2mqtt.paho"))
-        self._client.will_set(topics.status, "offline", qos=1, retain=True)
-        username = url.username or cfg.username
-        if url.password and password is None:
-            password = url.password
-        if username:
-            self._client.username_pw_set(username, password)
-        elif password:
-            log.warning("a password is configured but no user name: MQTT sends no password without one")
-        if self.tls:
-            self._setup_tls()
-        self._client.max_inflight_messages_set(window)
+        self._client = make_paho(cfg, self.brokers, self.client_id, self.ring.protocol(),
+                                 will_topic=topics.status, password=password, window=window)
         self.reconnect_min = RECONNECT_MIN
         self.reconnect_max = RECONNECT_MAX
         self._client.on_connect = self._on_connect
@@ -152,7 +138,6 @@ class MqttClient:
         self._got_connack = False
         self._boundary = 0  # outbox id high-water mark when the current connection came up
         self._direct: dict[int, str] = {}  # mid -> topic of recent direct QoS>0 publishes
-        self._denied_logged: set[str] = set()
         self.connected_at = 0.0  # wall time of the current connection
         self.latest_ts: dict[str, float] = {}
         self._extra_subs: dict[str, tuple[int, Callable[[str, bytes, Any], None]]] = {}
@@ -162,31 +147,22 @@ class MqttClient:
         self.disconnects = 0
         self.published = 0
         self.backfilled = 0
-        self.denied = 0
-        self.last_denied: str | None = None
         self.attempts = 0
         self.last_error: str | None = None
         self.state = "connecting"
+        self.figures = ConnectionFigures()
+        self._retry_now = False  # the broker refused MQTT 5: retry it at once with 3.1.1
 
-    # -- set-up --------------------------------------------------------------------
-    def _setup_tls(self) -> None:
-        t = self.cfg.tls
-        try:
-            self._client.tls_set(
-                ca_certs=str(t.ca_file) if t.ca_file else None,
-                certfile=str(t.cert_file) if t.cert_file else None,
-                keyfile=str(t.key_file) if t.key_file else None,
-                cert_reqs=ssl.CERT_NONE if t.insecure else ssl.CERT_REQUIRED,
-                tls_version=ssl.PROTOCOL_TLS_CLIENT,
-            )
-        except (OSError, ssl.SSLError, ValueError) as e:
-            raise TlsError(f"TLS set-up failed: {e}") from None
-        if t.insecure:
-            self._client.tls_insecure_set(True)
-            log.warning(
-                "TLS certificate verification is OFF (mqtt.tls.insecure = true): "
-                "anyone on the network path can impersonate the broker"
-            )
+    # -- where and how -------------------------------------------------------------
+    @property
+    def broker(self) -> BrokerUrl:
+        """The broker connected to, or tried next."""
+        return self.ring.current
+
+    @property
+    def protocol(self) -> MQTTProtocolVersion:
+        """paho's protocol constant for the current broker (MQTT 5 unless it refused 5)."""
+        return paho_protocol(self.ring.protocol())
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
@@ -255,8 +231,16 @@ class MqttClient:
                 if self._stop.is_set():
                     return  # stop() publishes offline, disconnects and stops paho's loop
                 self._client.loop_stop()
+                if self._retry_now:  # refused MQTT 5: the same broker again, with 3.1.1
+                    self._retry_now = False
+                    continue
                 if self._got_connack and self.last_error is None:
                     attempt = 0  # a connection that worked: start the backoff over
+                    self.ring.dropped()
+                else:
+                    self.ring.failed()
+            else:
+                self.ring.failed()
             if self._stop.is_set():
                 return
             delay = self.backoff(attempt)
@@ -267,16 +251,11 @@ class MqttClient:
     def _connect_once(self) -> bool:
         """One connection attempt (TCP, TLS, CONNECT sent); False with last_error set on failure."""
         self.attempts += 1
-        where = f"{self.host}:{self.port}"
-        kwargs: dict[str, Any] = {"keepalive": int(self.cfg.keepalive)}
-        if self.protocol == mqtt.MQTTv5:
-            kwargs["clean_start"] = self.cfg.clean_session
-            if not self.cfg.clean_session:
-                props = Properties(PacketTypes.CONNECT)
-                props.SessionExpiryInterval = SESSION_EXPIRY
-                kwargs["properties"] = props
+        b = self.ring.current
+        where = b.where
+        point_at(self._client, b, self.ring.protocol(), self.cfg.clean_session)
         try:
-            self._client.connect(self.host, self.port, **kwargs)
+            self._client.connect(b.host, b.port, **connect_options(self.cfg, self.ring.protocol()))
             return True
         except OSError as e:  # ssl.SSLError is an OSError
             self._fail(*explain_connect_error(e, where, tls=self.tls, client_cert=self.cfg.tls.cert_file is not None))
@@ -411,19 +390,29 @@ class MqttClient:
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any = None) -> None:
         self._got_connack = True
         if rc.is_failure:
-            self._fail(f"broker {self.host}:{self.port} refused the connection: {rc}", "error")
+            if self.protocol == mqtt.MQTTv5 and rc.value in UNSUPPORTED_PROTOCOL and self.ring.refused_v5():
+                self._retry_now = True
+                self.figures.fell_back(self.broker, rc)
+                return
+            self.figures.count_reason(rc)
+            self._fail(f"broker {self.broker.where} refused the connection: {rc}", "error")
             return
         self.connects += 1
+        if self.ring.connected():
+            self.figures.failed_over(self.broker)
         self.connected_at = time.time()
         self._boundary = self.outbox.last_id()
         if self.last_error is not None:
             log.info("connection problem cleared (was: %s)", self.last_error)
         self.last_error = None
-        client.publish(self.topics.status, "online", qos=1, retain=True)
+        # Subscribe first: a broker handles one connection's packets in order, so whoever
+        # sees `online` can send a command at once and it will be heard.
         client.subscribe(self.topics.command_filter, qos=1)
         for topic, (qos, _) in self._extra_subs.items():
             client.subscribe(topic, qos=qos)
-        log.info("connected to %s:%d (%s)", self.host, self.port,
+        client.publish(self.topics.status, "online", qos=1, retain=True)
+        client.subscribe(self.topics.status, qos=1)
+        log.info("connected to %s (%s)", self.broker.display,
                  "MQTT 5" if self.protocol == mqtt.MQTTv5 else "MQTT 3.1.1")
         self._connected.set()
         self._set_state("connected")
@@ -436,8 +425,7 @@ class MqttClient:
 
     @_guard
     def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
-        # paho leaves Nagle on: small readings would wait for the previous ACK (tens of ms).
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        nodelay(sock)
 
     @_guard
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any = None) -> None:
@@ -448,11 +436,20 @@ class MqttClient:
             return
         if was:
             self.disconnects += 1
-            log.warning("disconnected from broker (%s); reconnecting", rc)
+            self.figures.dropped(self.broker, rc)
+            others = " or another broker of the list" if len(self.brokers) > 1 else ""
+            log.warning("disconnected from broker %s (%s); reconnecting to it%s",
+                        self.broker.where, rc, others)
             self._set_state("reconnecting")
         elif not self._got_connack:
-            self._fail(explain_early_close(rc, f"{self.host}:{self.port}", tls=self.tls,
+            self._fail(explain_early_close(rc, self.broker.where, tls=self.tls,
                                            client_cert=self.cfg.tls.cert_file is not None), "error")
+
+    def _repair_status(self, payload: bytes) -> None:
+        """Our own status said `offline` while we are connected (a late will): say `online`."""
+        if payload == b"offline" and self._connected.is_set() and not self._stop.is_set():
+            self.figures.repaired_status()
+            self._client.publish(self.topics.status, "online", qos=1, retain=True)
 
     @_guard
     def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, rc: Any, props: Any = None) -> None:
@@ -461,7 +458,7 @@ class MqttClient:
             q = self._inflight.pop(mid, None)
             direct = self._direct.pop(mid, None)
             if failed:
-                self._note_denied(q.msg.topic if q is not None else direct, rc)
+                self.figures.denied_publish(q.msg.topic if q is not None else direct, rc)
             if q is None:
                 # The PUBACK beat the sender's bookkeeping, or it answers a direct publish
                 # (status, reply). Remembered briefly: a mid is reused only after 65535 more.
@@ -474,24 +471,18 @@ class MqttClient:
             self.outbox.ack([q.id])
         self._room.set()
 
-    def _note_denied(self, topic: str | None, rc: Any) -> None:
-        """Count a publish the broker refused (MQTT 5 PUBACK reason code); log once per topic."""
-        self.denied += 1
-        self.last_denied = topic
-        key = topic or "?"
-        if key not in self._denied_logged and len(self._denied_logged) < 100:
-            self._denied_logged.add(key)
-            log.error("the broker refused a publish to %s: %s (check its ACL; counted as "
-                      "mqtt.denied in diagnostics, logged once per topic)", key, rc)
-
     @_guard
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, rcs: Any, props: Any = None) -> None:
         for rc in rcs:
             if getattr(rc, "is_failure", False):
+                self.figures.count_reason(rc)
                 log.error("broker refused the command subscription (%s): commands will not arrive", rc)
 
     @_guard
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        if msg.topic == self.topics.status:
+            self._repair_status(bytes(msg.payload))
+            return
         for topic, (_, handler) in self._extra_subs.items():
             if mqtt.topic_matches_sub(topic, msg.topic):
                 handler(msg.topic, bytes(msg.payload), msg.properties)
@@ -505,15 +496,20 @@ class MqttClient:
             inflight = len(self._inflight)
         return {
             "state": self.state,
+            "broker": self.broker.display,
+            "protocol": self.ring.protocol(),
             "connects": self.connects,
             "disconnects": self.disconnects,
             "published": self.published,
             "backfilled": self.backfilled,
             "inflight": inflight,
-            "denied": self.denied,
-            "last_denied": self.last_denied,
             "attempts": self.attempts,
             "callback_errors": self.callback_errors,
             "last_error": self.last_error,
+            **self.figures.as_dict(),
         }
+
+    @property
+    def denied(self) -> int:
+        return self.figures.denied
 

@@ -46,5 +46,6 @@ def explain_early_close(rc: Any, where: str, *, tls: bool, client_cert: bool) ->
         return (f"the broker {where} closed the TLS connection before accepting us ({rc}): "
                 f"it probably requires a client certificate ({CLIENT_CERT_HINT})")
     if not tls:
-        return f"the broker {where} closed the connection before accepting us ({rc}); is it a TLS port (use mqtts://)?"
+        return (f"the broker {where} closed the connection before accepting us ({rc}); "
+                "if it is a TLS port, use mqtts:// (or the broker could not open our session)")
     return f"the broker {where} closed the connection before accepting us ({rc})"

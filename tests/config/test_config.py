@@ -36,7 +36,7 @@ def test_config_empty_file_gets_defaults(tmp_path: Path) -> None:
     cfg = load_config(write(tmp_path, ""))
     assert cfg.mqtt.url == "mqtt://localhost:1883"
     assert cfg.mqtt.keepalive == 60.0
-    assert cfg.mqtt.protocol == "3.1.1"
+    assert cfg.mqtt.protocol == "5"  # MQTT 5 by default (falls back to 3.1.1 per broker)
     assert cfg.mqtt.prefix == "pi2mqtt"
     assert cfg.device.id  # the hostname
 
