@@ -2,7 +2,7 @@
 
 Theory of operation
 -------------------
-`parse_broker_url` turns one URL into a frozen `BrokerUrl`: scheme `mqtt`
+`parse_broker_url` turns one URL into a frozen `BrokerAddress`: scheme `mqtt`
 (TCP, port 1883), `mqtts` (TLS, 8883), `ws` (WebSocket, 80) or `wss` (WebSocket
 over TLS, 443); a WebSocket URL's path is the HTTP path of the MQTT endpoint
 (`/mqtt` when the URL has none, as most brokers and paho use). `split_urls`
@@ -39,7 +39,7 @@ V311 = "3.1.1"
 
 
 @dataclass(frozen=True)
-class BrokerUrl:
+class BrokerAddress:
     """One broker endpoint, parsed."""
 
     url: str
@@ -67,7 +67,7 @@ class BrokerUrl:
         return f"{scheme}://{self.where}"
 
 
-def parse_broker_url(url: str) -> BrokerUrl:
+def parse_broker_url(url: str) -> BrokerAddress:
     """Parse one broker URL; ValueError with a message a user can act on."""
     text = url.strip()
     parts = urlsplit(text)
@@ -87,7 +87,7 @@ def parse_broker_url(url: str) -> BrokerUrl:
             path += "?" + parts.query
     elif parts.path not in ("", "/"):
         raise ValueError(f"{text!r}: an {parts.scheme}:// URL has no path (paths are for ws:// and wss://)")
-    return BrokerUrl(
+    return BrokerAddress(
         url=text, host=parts.hostname, port=port or default_port, tls=tls, websocket=websocket,
         path=path, username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
@@ -103,7 +103,7 @@ def split_urls(value: str | list[str] | tuple[str, ...]) -> list[str]:
     return urls
 
 
-def parse_broker_list(value: str | list[str] | tuple[str, ...]) -> list[BrokerUrl]:
+def parse_broker_list(value: str | list[str] | tuple[str, ...]) -> list[BrokerAddress]:
     """Every URL parsed; ValueError when one is bad, when one is repeated or when
     TLS and plain URLs are mixed."""
     brokers = [parse_broker_url(u) for u in split_urls(value)]
@@ -122,7 +122,7 @@ def parse_broker_list(value: str | list[str] | tuple[str, ...]) -> list[BrokerUr
 class BrokerRing:
     """Where the next connection attempt goes; see the module docstring."""
 
-    def __init__(self, brokers: list[BrokerUrl], protocol: str = V5) -> None:
+    def __init__(self, brokers: list[BrokerAddress], protocol: str = V5) -> None:
         if not brokers:
             raise ValueError("no broker URL")
         self.brokers = brokers
@@ -132,10 +132,10 @@ class BrokerRing:
         self.failovers = 0
 
     @property
-    def current(self) -> BrokerUrl:
+    def current(self) -> BrokerAddress:
         return self.brokers[self.index]
 
-    def protocol(self, broker: BrokerUrl | None = None) -> str:
+    def protocol(self, broker: BrokerAddress | None = None) -> str:
         return self._protocol[(broker or self.current).url]
 
     def refused_v5(self) -> bool:

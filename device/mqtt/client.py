@@ -58,7 +58,7 @@ from paho.mqtt.enums import MQTTProtocolVersion
 from paho.mqtt.properties import Properties
 
 from device.config.model import MqttSection
-from device.mqtt.brokers import V5, V311, BrokerRing, BrokerUrl, parse_broker_list
+from device.mqtt.brokers import V5, V311, BrokerAddress, BrokerRing, parse_broker_list
 from device.mqtt.failures import explain_connect_error, explain_early_close
 from device.mqtt.figures import ConnectionFigures
 from device.mqtt.topics import Topics
@@ -155,7 +155,7 @@ class MqttClient:
 
     # -- where and how -------------------------------------------------------------
     @property
-    def broker(self) -> BrokerUrl:
+    def broker(self) -> BrokerAddress:
         """The broker connected to, or tried next."""
         return self.ring.current
 

@@ -19,7 +19,7 @@ import threading
 import time
 from typing import Any
 
-from device.mqtt.brokers import BrokerUrl
+from device.mqtt.brokers import BrokerAddress
 
 log = logging.getLogger("pi2mqtt.mqtt")
 
@@ -44,7 +44,7 @@ class ConnectionFigures:
         self.reasons: dict[str, int] = {}
         self._denied_logged: set[str] = set()
         self._dropped_at: float | None = None
-        self._dropped_from: BrokerUrl | None = None
+        self._dropped_from: BrokerAddress | None = None
 
     def count_reason(self, rc: object) -> None:
         """Count a failure reason code (CONNACK, SUBACK, PUBACK, DISCONNECT) by name."""
@@ -53,13 +53,13 @@ class ConnectionFigures:
             with self._lock:
                 self.reasons[name] = self.reasons.get(name, 0) + 1
 
-    def dropped(self, broker: BrokerUrl, rc: object) -> None:
+    def dropped(self, broker: BrokerAddress, rc: object) -> None:
         """A working connection to `broker` was lost."""
         self._dropped_at = time.monotonic()
         self._dropped_from = broker
         self.count_reason(rc)
 
-    def failed_over(self, to: BrokerUrl) -> None:
+    def failed_over(self, to: BrokerAddress) -> None:
         """Connected to `to`, another broker than the last: log and count it."""
         outage = time.monotonic() - self._dropped_at if self._dropped_at is not None else None
         was = self._dropped_from.display if self._dropped_from is not None else "?"
@@ -71,7 +71,7 @@ class ConnectionFigures:
                     f" after {outage:.2f}s without a broker" if outage is not None else "",
                     self.failovers)
 
-    def fell_back(self, broker: BrokerUrl, rc: object) -> None:
+    def fell_back(self, broker: BrokerAddress, rc: object) -> None:
         """`broker` refused MQTT 5; 3.1.1 is used with it from now on."""
         self.protocol_fallbacks += 1
         log.warning("broker %s refuses MQTT 5 (%s): falling back to MQTT 3.1.1 with it (no reason "

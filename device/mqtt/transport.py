@@ -19,7 +19,7 @@ from paho.mqtt.properties import Properties
 
 from device.config.model import MqttSection
 from device.errors import TlsError
-from device.mqtt.brokers import V5, BrokerUrl
+from device.mqtt.brokers import V5, BrokerAddress
 
 log = logging.getLogger("pi2mqtt.mqtt")
 
@@ -29,7 +29,7 @@ def paho_protocol(version: str) -> MQTTProtocolVersion:
     return mqtt.MQTTv5 if version == V5 else mqtt.MQTTv311
 
 
-def make_paho(cfg: MqttSection, brokers: list[BrokerUrl], client_id: str, version: str, *,
+def make_paho(cfg: MqttSection, brokers: list[BrokerAddress], client_id: str, version: str, *,
               will_topic: str, password: str | None, window: int) -> mqtt.Client:
     """The paho Client for this device: will, credentials, TLS, in-flight window; paho's own
     reconnect off (the client's supervisor reconnects and fails over)."""
@@ -89,7 +89,7 @@ def setup_tls(client: mqtt.Client, cfg: MqttSection) -> None:
         )
 
 
-def point_at(client: mqtt.Client, broker: BrokerUrl, version: str, clean_session: bool) -> None:
+def point_at(client: mqtt.Client, broker: BrokerAddress, version: str, clean_session: bool) -> None:
     """Between connections: use `broker`'s transport and WebSocket path, and `version`."""
     if client.transport != broker.transport:
         # The public setter refuses after a failed attempt (paho's state stays "connecting"
