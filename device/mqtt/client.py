@@ -364,12 +364,12 @@ class MqttClient:
         if m.entity is not None and q.id <= boundary and (
                 newer_in_batch or m.ts < self.latest_ts.get(m.entity, math.inf)):
             self.backfilled += 1
-            return m.topic + "/backfill"
+            return Topics.backfill_of(m.topic)
         return m.topic
 
     def _send(self, q: Queued, boundary: int = 0, newer_in_batch: bool = False) -> None:
         topic = self._topic_for(q, boundary, newer_in_batch)
-        retain = q.msg.retain and not topic.endswith("/backfill")
+        retain = q.msg.retain and not Topics.is_backfill(topic)
         # Never call paho while holding self._lock: paho calls on_publish with its own
         # message mutex held, and on_publish takes self._lock (lock-order deadlock).
         info = self._client.publish(topic, q.msg.payload, qos=q.msg.qos, retain=retain)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+BACKFILL = "backfill"
+
 
 @dataclass(frozen=True, slots=True)
 class Topics:
@@ -38,7 +40,16 @@ class Topics:
         return f"{self.base}/{name}"
 
     def backfill(self, name: str) -> str:
-        return f"{self.base}/{name}/backfill"
+        return self.backfill_of(self.entity(name))
+
+    @staticmethod
+    def backfill_of(live_topic: str) -> str:
+        """The backfill topic beside a reading's live topic (kept from the run that queued it)."""
+        return f"{live_topic}/{BACKFILL}"
+
+    @staticmethod
+    def is_backfill(topic: str) -> bool:
+        return topic.endswith(f"/{BACKFILL}")
 
     def command(self, name: str) -> str:
         return f"{self.base}/{name}/set"
