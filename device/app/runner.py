@@ -184,6 +184,35 @@ class Supervisor:
 
             threading.Thread(target=release_pin_factory, daemon=True).start()
 
+    def _reload_in_place(self, new: Config) -> None:
+        """Same [mqtt], [outbox], device id and pin factory: rebuild devices, services, discovery."""
+        old_cfg = self.daemon.cfg
+        try:
+            self.daemon.reconfigure(new)
+            self.note = f"reloaded at {time.strftime('%H:%M:%S')}"
+            log.info("configuration reloaded (in place: same connection, same outbox)")
+        except (Pi2MqttError, OSError) as e:
+            log.error("the new configuration cannot start (%s); back to the previous one", e)
+            self.note = f"reload failed, still running the previous config: {e}"
+            self.daemon.reconfigure(old_cfg)
+
+    def _reload_restart(self, new: Config) -> None:
+        """[mqtt] (or the outbox, id, pin factory) changed: a new daemon, but no `offline`."""
+        old = self.daemon
+        old_cfg = old.cfg
+        old.stop(offline=False)
+        from device.app.pinfactory import release_pin_factory
+
+        release_pin_factory()
+        try:
+            self.daemon = start_daemon(new, self.state_dir)
+            self.note = f"reloaded at {time.strftime('%H:%M:%S')}"
+            log.info("configuration reloaded (new connection)")
+        except (Pi2MqttError, OSError) as e:
+            log.error("the new configuration cannot start (%s); starting the previous one again", e)
+            self.note = f"reload failed, still running the previous config: {e}"
+            self.daemon = start_daemon(old_cfg, self.state_dir)
+
     def reload(self) -> None:
         """Validate the config file again; apply it if valid, else keep the old one and say so."""
         try:
@@ -197,22 +226,22 @@ class Supervisor:
             sdnotify.status(status_line(self.daemon, self.note))
             return
         sdnotify.reloading()
-        old = self.daemon
-        old_cfg = old.cfg
-        old.stop()
-        from device.app.pinfactory import release_pin_factory
-
-        release_pin_factory()
         try:
-            self.daemon = start_daemon(new, self.state_dir)
-            self.note = f"reloaded at {time.strftime('%H:%M:%S')}"
-            log.info("configuration reloaded")
-        except (Pi2MqttError, OSError) as e:
-            log.error("the new configuration cannot start (%s); starting the previous one again", e)
-            self.note = f"reload failed, still running the previous config: {e}"
-            self.daemon = start_daemon(old_cfg, self.state_dir)
+            same_secret = read_password(new) == self.daemon.mqtt_password
+        except (Pi2MqttError, OSError):
+            same_secret = False  # the restart path reports it and keeps the old config
+        if same_secret and in_place(self.daemon.cfg, new):
+            self._reload_in_place(new)
+        else:
+            self._reload_restart(new)
         self._last_status = status_line(self.daemon, self.note)
         sdnotify.ready(self._last_status)
+
+
+def in_place(old: Config, new: Config) -> bool:
+    """A reload keeps the MQTT client, its session and the outbox when nothing they use changed."""
+    return (old.mqtt == new.mqtt and old.device.id == new.device.id and old.outbox == new.outbox
+            and old.gpio == new.gpio)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -76,21 +76,12 @@ class Daemon:
         self.topics = Topics(cfg.mqtt.prefix, cfg.device.id)
         self.pin_factory = pin_factory
         self.state_dir = state_dir
+        self.mqtt_password = password
         self.outbox: Outbox = outbox if outbox is not None else MemoryOutbox()
         self.seqs = SeqStore(state_dir / "seq.json" if state_dir else None, marks=self.outbox.seq_marks())
-        self.components: list[Component] = []
-        self.outputs: dict[str, OutputComponent] = {}
-        self.services: dict[str, Service] = {}
-        self.health: dict[str, ComponentHealth] = {}
-        self.filters: dict[str, ChangeFilter] = {}
-        self.failed: dict[str, str] = {}
-        self.groups: list[PollGroup] = []
-        self.link: Any = None
-        self.discovery: Any = None
-        self._link_listeners: list[Callable[[str, Any], None]] = []
-        self._link_state_listeners: list[Callable[[str], None]] = []
-        self.status_led = StatusLed(cfg.status_led, pin_factory) if cfg.status_led else None
+        self._reset_devices()
         self._publish_lock = threading.Lock()
+        self._reconfigure_lock = threading.Lock()  # a command waits while the devices are rebuilt
         self._stop = threading.Event()
         self._commands: queue.Queue[tuple[str, bytes, Any] | None] = queue.Queue(maxsize=256)
         self._command_thread = threading.Thread(target=self._command_loop, name="commands", daemon=True)
@@ -104,9 +95,30 @@ class Daemon:
             cfg.mqtt, self.topics, self.outbox, password=password,
             on_command=self._on_command, on_state=self._on_mqtt_state,
         )
+        self._build(cfg)
+
+    def _reset_devices(self) -> None:
+        """No devices, services or polling (before building them from a config)."""
+        self.components: list[Component] = []
+        self.outputs: dict[str, OutputComponent] = {}
+        self.services: dict[str, Service] = {}
+        self.health: dict[str, ComponentHealth] = {}
+        self.filters: dict[str, ChangeFilter] = {}
+        self.failed: dict[str, str] = {}
+        self.groups: list[PollGroup] = []
+        self.link: Any = None
+        self.discovery: Any = None
+        self.status_led: StatusLed | None = None
+        self._link_listeners: list[Callable[[str, Any], None]] = []
+        self._link_state_listeners: list[Callable[[str], None]] = []
+        self._devices_stop = threading.Event()  # ends this set of devices' poll threads
+
+    def _build(self, cfg: Config) -> None:
+        """The devices, co-processor link and services `cfg` asks for (not opened yet)."""
+        self.status_led = StatusLed(cfg.status_led, self.pin_factory) if cfg.status_led else None
         if cfg.coprocessor is not None:
             self._open_link()
-        for comp in build_components(cfg, pin_factory):
+        for comp in build_components(cfg, self.pin_factory):
             self.add_component(comp)
         for bcfg in cfg.bme280:
             from device.components.bme280 import Bme280Sensor
@@ -153,17 +165,49 @@ class Daemon:
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
-        if self.status_led is not None:
-            try:
-                self.status_led.open()
-                self.status_led.show("connecting")
-            except Exception as e:
-                log.error("status LED on GPIO%d: %s", self.status_led.cfg.pin, e)
-                self.status_led = None
+        self._open_led()
         sync = self._seq_sync()
         self.client.start()
         if sync is not None:
             sync.start()
+        self._command_thread.start()
+        self._start_devices()
+        log.info("pi2mqtt %s started: device %r, %d components (%d failed), %d services, broker %s",
+                 __version__, self.cfg.device.id, len(self.components), len(self.failed),
+                 len(self.services), self.cfg.mqtt.url)
+
+    def reconfigure(self, cfg: Config) -> None:
+        """Apply `cfg` in place: devices, services and discovery are rebuilt; the MQTT client,
+        its session, the outbox and the seq numbers carry on (no offline, no reconnect).
+
+        `cfg.mqtt`, `cfg.device.id` and `cfg.outbox` must be those the daemon runs with.
+        """
+        with self._reconfigure_lock:
+            self._devices_stop.set()
+            if self.discovery is not None:
+                self.discovery.close()
+            closer = threading.Thread(target=self._closer(), name="close", daemon=True)
+            closer.start()
+            closer.join(1.5)  # a device stuck in a read must not hold the reload up
+            self._reset_devices()
+            self.cfg = cfg
+            self._build(cfg)
+            self._open_led()
+            self._start_devices()
+        log.info("reloaded in place: %d components (%d failed), %d services",
+                 len(self.components), len(self.failed), len(self.services))
+
+    def _open_led(self) -> None:
+        if self.status_led is not None:
+            try:
+                self.status_led.open()
+                self.status_led.show("connecting" if not self.client.connected else "ok")
+            except Exception as e:
+                log.error("status LED on GPIO%d: %s", self.status_led.cfg.pin, e)
+                self.status_led = None
+
+    def _start_devices(self) -> None:
+        """Open every component, publish the first values, start polling, services, discovery."""
         for comp in self.components:
             try:
                 comp.open()
@@ -171,7 +215,6 @@ class Daemon:
                 self._mark_failed(comp, f"cannot open: {e}")
                 continue
             log.debug("opened %s %s", comp.kind, comp.name)
-        self._command_thread.start()
         now = time.time()
         polled: list[tuple[PolledComponent, float, float]] = []
         for comp in self.components:
@@ -189,7 +232,7 @@ class Daemon:
                     polled.append((comp, ecfg.interval, ecfg.timeout))
             except Exception as e:
                 self._mark_failed(comp, f"cannot start: {e}")
-        self.groups = build_groups(polled, self._on_polled, self._stop)
+        self.groups = build_groups(polled, self._on_polled, self._devices_stop)
         for g in self.groups:
             g.start()
         for service in self.services.values():
@@ -199,9 +242,6 @@ class Daemon:
                 log.error("service %s failed to start: %s (the rest carry on)", service.name, e)
         if self.cfg.homeassistant.enabled:
             self._start_discovery()
-        log.info("pi2mqtt %s started: device %r, %d components (%d failed), %d services, broker %s",
-                 __version__, self.cfg.device.id, len(self.components), len(self.failed),
-                 len(self.services), self.cfg.mqtt.url)
 
     def _seq_sync(self) -> SeqSync | None:
         """After a crash while connected, the broker's retained readings say where seq stands."""
@@ -237,39 +277,47 @@ class Daemon:
             if on_tick is not None:
                 on_tick()
 
-    def stop(self, timeout: float = 1.5) -> None:
-        """Stop polling, publish offline, disconnect; bounded by `timeout` seconds."""
+    def stop(self, timeout: float = 1.5, offline: bool = True) -> None:
+        """Stop polling, publish offline (unless told not to: a reload), disconnect; bounded."""
         deadline = time.monotonic() + timeout
         self._stop.set()
+        self._devices_stop.set()
         if self.discovery is not None:
             self.discovery.close()
         try:
             self._commands.put_nowait(None)
         except queue.Full:
             pass
-        self.client.stop(timeout=max(0.2, deadline - time.monotonic() - 0.3))
+        self.client.stop(timeout=max(0.2, deadline - time.monotonic() - 0.3), offline=offline)
         # Close devices on a helper thread: a device stuck in a read must not hold up exit.
-        closer = threading.Thread(target=self._close_all, name="close", daemon=True)
+        closer = threading.Thread(target=self._closer(), name="close", daemon=True)
         closer.start()
         closer.join(max(0.05, deadline - time.monotonic()))
         self.seqs.close()
         log.info("stopped")
 
-    def _close_all(self) -> None:
-        for g in self.groups:
-            g.join(0.05)
-        for service in self.services.values():
-            try:
-                service.close()
-            except Exception:
-                log.exception("closing service %s", service.name)
-        for comp in self.components:
-            comp.close()
-        if self.link is not None:
-            self.link.close()
-        if self.status_led is not None:
-            self.status_led.show("stopped")
-            self.status_led.close()
+    def _closer(self) -> Callable[[], None]:
+        """A function that closes today's devices and services (run on a helper thread)."""
+        groups, services, comps = list(self.groups), list(self.services.values()), list(self.components)
+        link, led = self.link, self.status_led
+
+        def close_all() -> None:
+            for g in groups:
+                g.join(0.05)
+            for service in services:
+                try:
+                    service.close()
+                except Exception:
+                    log.exception("closing service %s", service.name)
+            for comp in comps:
+                comp.close()
+            if link is not None:
+                link.close()
+            if led is not None:
+                led.show("stopped")
+                led.close()
+
+        return close_all
 
     # -- values ----------------------------------------------------------------------------
     def publish(self, entity: str, value: Any, ts: float, unit: str | None = None,
@@ -410,7 +458,8 @@ class Daemon:
                 return
             entity, payload, props = item
             try:
-                self._handle_command(entity, payload, props)
+                with self._reconfigure_lock:
+                    self._handle_command(entity, payload, props)
             except Exception:
                 log.exception("command to %s failed unexpectedly", entity)
 

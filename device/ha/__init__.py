@@ -99,6 +99,7 @@ class Discovery:
         self._removed: dict[str, str] = {}  # device mode: removals re-sent all run long
         self._cleared: tuple[str, ...] = ()
         self._timer: threading.Timer | None = None
+        self._closed = False
         self.published = 0  # discovery rounds sent (for tests and diagnostics)
         self._desc = describe(daemon)
         self._plan_removals()
@@ -147,7 +148,9 @@ class Discovery:
             self.publish()
 
     def close(self) -> None:
+        """Publish nothing more (a reload attaches a new one; the client's hooks stay)."""
         with self._lock:
+            self._closed = True
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
@@ -159,6 +162,8 @@ class Discovery:
         if payload.strip().lower() != b"online":
             return
         with self._lock:
+            if self._closed:
+                return
             if self._timer is not None:
                 self._timer.cancel()
             self._timer = threading.Timer(self.delay(), self.publish)
@@ -193,6 +198,8 @@ class Discovery:
         calls `_on_ha_status`, which takes the lock, so paho is never called with it held.
         """
         with self._lock:
+            if self._closed:
+                return
             desc = self._desc
             send: list[tuple[str, bytes]] = [(t, b"") for t in self._cleared]
             removed = {c: p for c, p in self._removed.items() if c not in discovery.platforms(desc)}

@@ -173,15 +173,18 @@ class MqttClient:
         self._sender = threading.Thread(target=self._send_loop, name="mqtt-sender", daemon=True)
         self._sender.start()
 
-    def stop(self, timeout: float = 1.0) -> None:
-        """Publish `offline`, disconnect, stop the threads (bounded by `timeout`)."""
+    def stop(self, timeout: float = 1.0, offline: bool = True) -> None:
+        """Publish `offline` (not for a reload), disconnect, stop the threads (bounded by `timeout`).
+
+        A clean DISCONNECT never fires the will, so `offline=False` publishes nothing.
+        """
         deadline = time.monotonic() + timeout
         self._stop.set()
         self._room.set()
         self.outbox.close()
         if self._sender is not None:
             self._sender.join(max(0.0, min(0.3, deadline - time.monotonic())))
-        if self._connected.is_set():
+        if self._connected.is_set() and offline:
             try:
                 info = self._client.publish(self.topics.status, "offline", qos=1, retain=True)
                 info.wait_for_publish(max(0.05, deadline - time.monotonic()))
