@@ -21,29 +21,31 @@ conversion after a reset the data registers hold 0x80000 / 0x80000 / 0x8000, as 
 skipped quantities (oversampling 0).
 
 Each conversion asks `source()` for the physical values (degC, %RH, hPa), adds
-white noise scaled by 1/sqrt(oversampling), and INVERTS Bosch's integer
-compensation by bisection through the firmware's own functions
-(`p2mfw.bme280.compensate_*`) to find the raw codes; then the IIR filter (for T
-and P) and the output resolution (16 + osrs - 1 bits without the filter, 20 bits
-with it) are applied. Noise uses a small seeded xorshift generator so runs repeat
-on both interpreters.
+white noise scaled by 1/sqrt(oversampling), and INVERTS the compensation by
+bisection to find the raw codes; then the IIR filter (for T and P) and the output
+resolution (16 + osrs - 1 bits without the filter, 20 bits with it) are applied.
+The compensation is the datasheet's own, in this module (BST-BME280-DS002 §8.1,
+"Compensation formulas in double precision floating point", with the trimming
+parameters of table 16): nothing is borrowed from the firmware, whose driver uses
+the integer formulas of §8.2, so a wrong formula or a misread trimming word on
+either side shows up as a disagreement. Noise uses a small seeded xorshift
+generator so runs repeat on both interpreters.
+
+Datasheet violations (`violations`, see `hwsim.chips.datasheet`): a read of an
+address outside the memory map (§5.3: 0x88-0xA1, 0xD0, 0xE0, 0xE1-0xF0, 0xF2-0xF5,
+0xF7-0xFE); reading the trimming registers while the NVM copy runs (`im_update`,
+§5.4.4); a write to a read-only register or with a reserved bit set (ctrl_hum
+b7:3, config b1); any write but a reset during the NVM copy; a config write in
+normal mode ("may be ignored", §5.4.6).
 
 Faults: `stuck` freezes the data registers, `dropout` makes them read their reset
 values, `inject_spike()` puts a large error into the next conversion; a bus-level
 NACK is `SimI2C.set_nack`.
 """
 
-from p2mfw.bme280 import (
-    CHIP_ID,
-    RESET_ADC_H,
-    RESET_ADC_TP,
-    Calibration,
-    compensate_h,
-    compensate_p,
-    compensate_t,
-)
 from p2mfw.compat import ticks_add, ticks_diff, ticks_us
 
+from hwsim.chips.datasheet import Recorder
 from hwsim.chips.rng import XorShift32
 from hwsim.i2c import I2CTarget
 
@@ -52,8 +54,75 @@ try:  # for the type checker only; MicroPython has no collections.abc
 except ImportError:  # pragma: no cover - MicroPython
     pass
 
+CHIP_ID = 0x60  # register 0xD0 (§5.4.1)
+RESET_ADC_TP = 0x80000  # data registers after reset or with the quantity skipped (§5.4.7-9)
+RESET_ADC_H = 0x8000
+
+TRIMMING_NAMES = ("T1", "T2", "T3", "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9",
+                  "H1", "H2", "H3", "H4", "H5", "H6")
+
+
+class Trimming:
+    """The chip's trimming parameters dig_T1 .. dig_H6 (datasheet table 16), by name."""
+
+    T1: int
+    T2: int
+    T3: int
+    P1: int
+    P2: int
+    P3: int
+    P4: int
+    P5: int
+    P6: int
+    P7: int
+    P8: int
+    P9: int
+    H1: int
+    H2: int
+    H3: int
+    H4: int
+    H5: int
+    H6: int
+
+    def __init__(self, *words: int) -> None:
+        if len(words) != len(TRIMMING_NAMES):
+            raise ValueError("a BME280 has 18 trimming parameters")
+        for i in range(len(words)):  # (no zip(strict=) on MicroPython)
+            setattr(self, TRIMMING_NAMES[i], words[i])
+
+    def words(self) -> tuple:
+        return tuple(getattr(self, n) for n in TRIMMING_NAMES)
+
+
+def t_fine_of(tr: Trimming, adc_t: float) -> float:
+    """§8.1: t_fine (degC = t_fine / 5120) from the 20-bit temperature code."""
+    a = (adc_t / 16384.0 - tr.T1 / 1024.0) * tr.T2
+    b = adc_t / 131072.0 - tr.T1 / 8192.0
+    return a + b * b * tr.T3
+
+
+def pascal_of(tr: Trimming, adc_p: float, t_fine: float) -> float:
+    """§8.1: pressure in Pa from the 20-bit pressure code (0 where the formula divides by 0)."""
+    x = t_fine / 2.0 - 64000.0
+    offset = (x * x * tr.P6 / 32768.0 + x * tr.P5 * 2.0) / 4.0 + tr.P4 * 65536.0
+    scale = (1.0 + (tr.P3 * x * x / 524288.0 + tr.P2 * x) / 524288.0 / 32768.0) * tr.P1
+    if scale == 0:
+        return 0.0
+    pa = (1048576.0 - adc_p - offset / 4096.0) * 6250.0 / scale
+    return pa + (tr.P9 * pa * pa / 2147483648.0 + pa * tr.P8 / 32768.0 + tr.P7) / 16.0
+
+
+def humidity_of(tr: Trimming, adc_h: float, t_fine: float) -> float:
+    """§8.1: relative humidity in % from the 16-bit humidity code, clamped to 0-100."""
+    x = t_fine - 76800.0
+    h = (adc_h - (tr.H4 * 64.0 + tr.H5 / 16384.0 * x)) * (
+        tr.H2 / 65536.0 * (1.0 + tr.H6 / 67108864.0 * x * (1.0 + tr.H3 / 67108864.0 * x)))
+    h = h * (1.0 - tr.H1 * h / 524288.0)
+    return 0.0 if h < 0.0 else 100.0 if h > 100.0 else h
+
+
 # T/P words: the BMP280 datasheet's example part; H words: a real BME280's.
-DEFAULT_CALIBRATION = Calibration(
+DEFAULT_CALIBRATION = Trimming(
     27504, 26435, -1000,
     36477, -10685, 3024, 2855, 140, -7, 15500, -14600, 6000,
     75, 362, 0, 313, 50, 30,
@@ -77,7 +146,7 @@ REG_CTRL_MEAS = 0xF4
 REG_CONFIG = 0xF5
 
 
-def calibration_registers(cal: Calibration) -> tuple[bytes, bytes]:
+def calibration_registers(cal: Trimming) -> tuple[bytes, bytes]:
     """Encode a calibration as the chip stores it: (0x88..0xA1, 0xE1..0xE7)."""
     tp = bytearray(26)
     words = (cal.T1, cal.T2, cal.T3, cal.P1, cal.P2, cal.P3, cal.P4, cal.P5, cal.P6,
@@ -107,7 +176,7 @@ def measure_time_us(osrs_t: int, osrs_p: int, osrs_h: int) -> int:
     return t
 
 
-def _bisect(f: "Callable[[int], int]", target: float, lo: int, hi: int,
+def _bisect(f: "Callable[[int], float]", target: float, lo: int, hi: int,
             increasing: bool) -> int:
     """The code in [lo, hi] whose f(code) is nearest target, f monotonic."""
     a, b = lo, hi
@@ -123,11 +192,6 @@ def _bisect(f: "Callable[[int], int]", target: float, lo: int, hi: int,
     return a
 
 
-def _signed32(v: int) -> int:
-    """compensate_p returns a C uint32; codes near the top wrap negative results."""
-    return v - 0x100000000 if v & 0x80000000 else v
-
-
 def _clamp(v: float, lo: float, hi: float) -> float:
     return lo if v < lo else hi if v > hi else v
 
@@ -136,11 +200,24 @@ def _constant_source() -> tuple[float, float, float]:
     return 21.0, 45.0, 1013.25
 
 
-class BME280Model(I2CTarget):
+MAP = ((0x88, 0xA1), (0xD0, 0xD0), (0xE0, 0xE0), (0xE1, 0xF0), (0xF2, 0xF5), (0xF7, 0xFE))
+WRITABLE = (REG_RESET, REG_CTRL_HUM, REG_CTRL_MEAS, REG_CONFIG)
+
+
+def _documented(r: int) -> bool:
+    for lo, hi in MAP:
+        if lo <= r <= hi:
+            return True
+    return False
+
+
+class BME280Model(I2CTarget, Recorder):
     """The chip. `source()` returns (degC, %RH, hPa) at each conversion."""
 
+    NAME = "bme280"
+
     def __init__(self, source: "Callable[[], tuple[float, float, float]] | None" = None,
-                 calibration: Calibration | None = None, seed: int = 1,
+                 calibration: Trimming | None = None, seed: int = 1,
                  noise: bool = True) -> None:
         self.source = source or _constant_source
         self.calibration = calibration or DEFAULT_CALIBRATION
@@ -152,6 +229,7 @@ class BME280Model(I2CTarget):
         self._spike: tuple[float, float, float] | None = None
         self.conversions = 0
         self.chip_id = CHIP_ID
+        self._init_violations()
         self.power_on()
 
     # -- test verbs / faults ---------------------------------------------------
@@ -190,6 +268,7 @@ class BME280Model(I2CTarget):
         i = 0
         while i + 1 < len(data):
             self.ptr = data[i]
+            self._check_write(data[i], data[i + 1])
             self._write_reg(data[i], data[i + 1])
             i += 2
         if i < len(data):
@@ -199,9 +278,26 @@ class BME280Model(I2CTarget):
         self._advance()
         out = bytearray(n)
         for i in range(n):
-            out[i] = self._read_reg((self.ptr + i) & 0xFF)
+            r = (self.ptr + i) & 0xFF
+            if not _documented(r):
+                self.violation(f"read of 0x{r:02X}, outside the memory map")
+            elif self._im_update and (0x88 <= r <= 0xA1 or 0xE1 <= r <= 0xF0):
+                self.violation(f"trimming register 0x{r:02X} read during the NVM copy (im_update)")
+            out[i] = self._read_reg(r)
         self.ptr = (self.ptr + n) & 0xFF
         return bytes(out)
+
+    def _check_write(self, r: int, v: int) -> None:
+        if r not in WRITABLE:
+            self.violation(f"write to 0x{r:02X}, which is not a writable register")
+        elif r != REG_RESET and self._im_update:
+            self.violation(f"write to 0x{r:02X} during the NVM copy after reset (im_update)")
+        elif r == REG_CTRL_HUM and v & 0xF8:
+            self.violation(f"ctrl_hum 0x{v:02X} sets reserved bits 7:3")
+        elif r == REG_CONFIG and v & 0x02:
+            self.violation(f"config 0x{v:02X} sets reserved bit 1")
+        elif r == REG_CONFIG and self._mode() == 3:
+            self.violation("config written in normal mode (the datasheet says it may be ignored)")
 
     # -- registers ---------------------------------------------------------------
     def _mode(self) -> int:
@@ -320,7 +416,7 @@ class BME280Model(I2CTarget):
             raw_t = self.invert_t(_clamp(c, -40.0, 85.0))
             self._iir_t = self._filter(self._iir_t, raw_t, coeff)
             self.adc_t = self._quantise(self._iir_t, osrs_t, coeff, 20)
-            t_fine = compensate_t(cal, self.adc_t)[1]
+            t_fine = t_fine_of(cal, self.adc_t)
             if osrs_p:
                 pa = hpa * 100.0 + self._noise(NOISE_P_PA, osrs_p)
                 raw_p = self.invert_p(_clamp(pa, 30000.0, 110000.0), t_fine)
@@ -360,15 +456,14 @@ class BME280Model(I2CTarget):
     def invert_t(self, celsius: float) -> int:
         """The 20-bit temperature code whose t_fine is nearest celsius * 5120."""
         cal = self.calibration
-        return _bisect(lambda a: compensate_t(cal, a)[1], celsius * 5120.0, 0, 0xFFFFF, True)
+        return _bisect(lambda a: t_fine_of(cal, a), celsius * 5120.0, 0, 0xFFFFF, True)
 
-    def invert_p(self, pa: float, t_fine: int) -> int:
-        """The 20-bit pressure code whose Q24.8 result is nearest pa (decreasing)."""
+    def invert_p(self, pa: float, t_fine: float) -> int:
+        """The 20-bit pressure code whose pressure is nearest pa (decreasing in the code)."""
         cal = self.calibration
-        return _bisect(lambda a: _signed32(compensate_p(cal, a, t_fine)), pa * 256.0,
-                       0, 0xFFFFF, False)
+        return _bisect(lambda a: pascal_of(cal, a, t_fine), pa, 0, 0xFFFFF, False)
 
-    def invert_h(self, rh: float, t_fine: int) -> int:
-        """The 16-bit humidity code whose Q22.10 result is nearest rh."""
+    def invert_h(self, rh: float, t_fine: float) -> int:
+        """The 16-bit humidity code whose humidity is nearest rh."""
         cal = self.calibration
-        return _bisect(lambda a: compensate_h(cal, a, t_fine), rh * 1024.0, 0, 0xFFFF, True)
+        return _bisect(lambda a: humidity_of(cal, a, t_fine), rh, 0, 0xFFFF, True)
