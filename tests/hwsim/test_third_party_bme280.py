@@ -12,9 +12,9 @@ oversampling used, and agree with our firmware driver (integer formulas, §8.2).
 
 from __future__ import annotations
 
+import os
 import time
 
-import bme280 as rpi_bme280
 import pytest
 from p2mfw import bme280 as fw
 
@@ -23,6 +23,13 @@ from hwsim.i2c import SimI2C
 from hwsim.smbus import SimSMBus
 
 ADDR = 0x76
+
+try:
+    import bme280 as rpi_bme280  # RPi.bme280, in the dev extra
+except ImportError:  # a venv made before it joined the extra
+    if os.environ.get("CI", "").lower() == "true":
+        raise
+    pytest.skip("RPi.bme280 is not installed (make .venv/.installed)", allow_module_level=True)
 
 
 class Room:
