@@ -39,6 +39,7 @@ from device.radio.rds.decoder import (
     RdsCleared,
     TrafficChanged,
 )
+from device.radio.rds.extras import PtynChanged, RtPlusChanged, language_name
 from device.radio.rds.fast import StationRds
 from device.radio.rds.memory import RdsMemory
 from device.radio.state import RadioStore, Settings, Signal
@@ -48,6 +49,7 @@ log = logging.getLogger("pi2mqtt.radio")
 IO_WAIT = 3.0
 BRINGUP_RETRY = 5.0
 RSSI_PUBLISH_DB = 3
+BLER_PUBLISH_POINTS = 5.0  # republish the state when the RDS block error rate moved this much
 LOST_HYSTERESIS_DB = 3
 
 
@@ -79,6 +81,7 @@ class RadioCore(Service):
         self._retuning = False
         self._lost = False
         self._published_signal = Signal()
+        self._published_bler: float | None = None
         self._rds_memory = RdsMemory()
         self._rds = StationRds(rbds=cfg.region == "us", rds_memory=self._rds_memory)
         self._rds_doc: dict[str, Any] | None = None
@@ -116,6 +119,7 @@ class RadioCore(Service):
             "deemphasis_us": s.deemphasis_us or p.deemphasis_us,
             "stereo": sig.stereo if on else None, "rssi": sig.rssi if on else None,
             "snr": sig.snr if on else None, "station": sig.station if on else None,
+            "rds_bler": self._rds.bler.rate(time.monotonic()) if on else None,
             "preset": preset.name if preset else None, "busy": self._busy if on else None,
             "chip": self._chip, "link": "up" if self._link_state == "up" else "down",
             **({"error": self._error} if self._error and not live else {}),
@@ -129,6 +133,7 @@ class RadioCore(Service):
         value = doc.pop("value")
         unit = doc.pop("unit")
         self._published_signal = self._signal
+        self._published_bler = doc.get("rds_bler")
         try:
             self._ctx.publish(self.name, value, extra=doc, unit=unit)
         except Exception:
@@ -142,6 +147,9 @@ class RadioCore(Service):
             "radiotext": st.radiotext, "pty": st.pty, "pty_name": st.pty_name, "tp": st.tp, "ta": st.ta,
             "music": st.music, "af": [khz_to_mhz(k) for k in st.af_khz],
             "clock": None if st.clock is None else st.clock.isoformat(),
+            "ecc": None if st.ecc is None else f"{st.ecc:02X}", "country": st.country,
+            "language": None if st.language is None else language_name(st.language) or f"{st.language:02X}",
+            "ptyn": st.ptyn, "artist": st.rt_artist, "title": st.rt_title,
         }
 
     def _publish_rds(self) -> None:
@@ -262,6 +270,10 @@ class RadioCore(Service):
 
     def _signal_moved(self) -> bool:
         a, b = self._signal, self._published_signal
+        bler, was = self._rds.bler.rate(time.monotonic()), self._published_bler
+        if (bler is None) != (was is None) or (bler is not None and was is not None
+                                               and abs(bler - was) >= BLER_PUBLISH_POINTS):
+            return True
         if (a.stereo, a.station) != (b.stereo, b.station):
             return True
         if (a.rssi is None) != (b.rssi is None):
@@ -333,4 +345,8 @@ def rds_event_doc(ev: RdsChange) -> dict[str, Any] | None:
         return {"event": "rds", "field": "clock", "value": ev.clock.isoformat()}
     if isinstance(ev, RdsCleared):
         return {"event": "rds", "field": "cleared", "value": ev.reason}
+    if isinstance(ev, RtPlusChanged):
+        return {"event": "rds", "field": "rtplus", "value": {"artist": ev.artist, "title": ev.title}}
+    if isinstance(ev, PtynChanged):
+        return {"event": "rds", "field": "ptyn", "value": ev.ptyn}
     return None

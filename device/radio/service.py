@@ -201,7 +201,7 @@ class RadioService(RadioCommands):
             if self._retuning or not self._ready:
                 return
             self._counts["rds_groups"] += 1
-            events = self._rds.feed(a, b, c, d, errors=grades, rssi=self._signal.rssi)
+            events = self._rds.feed(a, b, c, d, errors=grades, rssi=self._signal.rssi, now=time.monotonic())
             self._cond.notify_all()
             if not events:
                 return

@@ -33,7 +33,10 @@ identical sightings in a row.  Once a PI is confirmed, a group whose usable bloc
 station or a corrupt block).  A *change* of PI needs four block-A sightings of the
 new PI in a row (a corrupt block B can make any group look like version B and its
 block C like a PI, so block C never changes the PI); then the decoder emits
-``RdsCleared`` and starts over for the new station.
+``RdsCleared`` and starts over for the new station.  Some encoders leave block C
+of version-B groups at 0000 (heard off air: Radio Krka, PI 9423); 0000 is taken
+as "not filled in", not as another PI (a 0A group's block C is never 0000: AF
+code 0 is not used).
 
 Radiotext completeness.  Radiotext (2A: 64 characters in 16 segments of 4; 2B: 32
 in 16 of 2) is complete when (1) every segment up to and including the one holding
@@ -62,19 +65,24 @@ from device.radio.rds.events import (
     ClockTimeReceived,
     DecoderInfo,
     DecoderInfoChanged,
+    EccChanged,
+    LanguageChanged,
     MusicSpeechChanged,
     PiChanged,
     PsChanged,
     PtyChanged,
+    PtynChanged,
     RadioTextChanged,
     RdsChange,
     RdsCleared,
     RdsState,
     RdsStats,
+    RtPlusChanged,
     TrafficChanged,
 )
+from device.radio.rds.extras import RdsExtras, country, text_up_to_end
 from device.radio.rds.memory import PS, RT_2A, RT_2B, RdsMemory
-from device.radio.rds.ptype import pty_name
+from device.radio.rds.ptype import pty_name, rbds_callsign
 from device.radio.rds.text import AfList, Confirmed, SegmentedText
 
 __all__ = [
@@ -82,16 +90,20 @@ __all__ = [
     "ClockTimeReceived",
     "DecoderInfo",
     "DecoderInfoChanged",
+    "EccChanged",
+    "LanguageChanged",
     "MusicSpeechChanged",
     "PiChanged",
     "PsChanged",
     "PtyChanged",
+    "PtynChanged",
     "RadioTextChanged",
     "RdsChange",
     "RdsCleared",
     "RdsDecoder",
     "RdsState",
     "RdsStats",
+    "RtPlusChanged",
     "TrafficChanged",
     "rbds_callsign",
 ]
@@ -112,19 +124,6 @@ class _Counters:
 
     def bump(self, name: str) -> None:
         self.values[name] += 1
-
-
-def _text_up_to_end(chars: bytes) -> bytes:
-    """A radiotext segment with what follows its 0x0D (end of text) blanked.
-
-    Stations send anything after the end marker (a real one sends ``39 0D 00 00``);
-    those bytes are not text, so they are neither checked nor compared between
-    sightings.
-    """
-    if CR not in chars:
-        return chars
-    end = chars.index(CR) + 1
-    return chars[:end] + b" " * (len(chars) - end)
 
 
 # --- the decoder --------------------------------------------------------------------
@@ -163,6 +162,7 @@ class RdsDecoder:
         self._ta = Confirmed[bool](2)
         self._music = Confirmed[bool](2)
         self._di = [Confirmed[bool](2) for _ in range(4)]
+        self._extras = RdsExtras()
         self.reset()
 
     # -- public API
@@ -188,11 +188,12 @@ class RdsDecoder:
         self._rt_hinted = False
         self._di_value: DecoderInfo | None = None
         self._clock: ClockTime | None = None
+        self._extras.clear()
 
     @property
     def state(self) -> RdsState:
         """A frozen snapshot of everything known about the current station."""
-        pty = self._pty.value
+        pty, x = self._pty.value, self._extras
         return RdsState(
             pi=self._pi.value,
             ps=self._ps_text,
@@ -205,6 +206,12 @@ class RdsDecoder:
             di=self._di_value,
             af_khz=self._af.published,
             clock=self._clock,
+            ecc=x.ecc,
+            country=None if x.ecc is None else country(x.ecc, self._pi.value),
+            language=x.language,
+            ptyn=x.ptyn,
+            rt_artist=x.artist,
+            rt_title=x.title,
         )
 
     @property
@@ -243,8 +250,8 @@ class RdsDecoder:
         if ok[0] and not self._observe_pi(a, events):
             count("groups_other_pi")
             return events
-        if version_b and ok[2] and self._pi.value is not None and c != self._pi.value:
-            count("groups_other_pi")  # block C repeats the PI: this group is not ours
+        if version_b and ok[2] and self._pi.value is not None and c not in (self._pi.value, 0):
+            count("groups_other_pi")  # block C repeats the PI (or 0: see the docstring)
             return events
         count("groups_used")
         traffic_before = (self._tp.value, self._ta.value)
@@ -257,6 +264,8 @@ class RdsDecoder:
             self._group_4a(b, c, d, ok, grades, events)
         elif group == GROUP_15 and version_b:
             self._ta.put(bool(b & 0x0010))
+        elif group not in (GROUP_0, GROUP_2, GROUP_4):
+            events += self._extras.feed(b, c, d, ok, self._pi.value)
         traffic = (self._tp.value, self._ta.value)
         if traffic != traffic_before and self._tp.value is not None:
             events.append(TrafficChanged(self._tp.value, self._ta.value))
@@ -382,7 +391,7 @@ class RdsDecoder:
             self._rt_gap = True  # a radiotext segment went missing
             return
         segment = b & 0xF
-        chars = _text_up_to_end(_blocks_pair(d) if version_b else _blocks_pair(c) + _blocks_pair(d))
+        chars = text_up_to_end(_blocks_pair(d) if version_b else _blocks_pair(c) + _blocks_pair(d))
         if any(charset.is_control(ch) and ch not in _RT_ALLOWED_CONTROLS for ch in chars):
             self._counters.bump("segments_rejected")
             self._rt_gap = True
@@ -422,6 +431,7 @@ class RdsDecoder:
         if text != self._rt_text:
             self._rt_text = text
             events.append(RadioTextChanged(text))
+            events += self._extras.radiotext_changed(text)
 
     def _recall_rt(self, events: list[RdsChange]) -> None:
         """PI and radiotext kind known: a remembered radiotext counts as one sighting (once per buffer)."""
@@ -483,14 +493,3 @@ class RdsDecoder:
         self._clock = clock
         events.append(ClockTimeReceived(clock))
 
-
-def rbds_callsign(pi: int) -> str | None:
-    """The US call letters an RBDS PI code stands for (K/W + 3 letters), None if not one."""
-    if 0x1000 <= pi <= 0x54A7:
-        prefix, value = "K", pi - 0x1000
-    elif 0x54A8 <= pi <= 0x994F:
-        prefix, value = "W", pi - 0x54A8
-    else:
-        return None
-    letters = (value // 676, (value // 26) % 26, value % 26)
-    return prefix + "".join(chr(ord("A") + n) for n in letters)

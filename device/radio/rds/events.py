@@ -9,6 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from device.radio.rds.clock import ClockTime
+from device.radio.rds.extras import (
+    EccChanged,
+    LanguageChanged,
+    PtynChanged,
+    RtPlusChanged,
+    language_name,
+)
 
 # --- events -----------------------------------------------------------------------
 
@@ -118,6 +125,10 @@ RdsChange = (
     | AfListChanged
     | ClockTimeReceived
     | RdsCleared
+    | EccChanged
+    | LanguageChanged
+    | PtynChanged
+    | RtPlusChanged
 )
 
 
@@ -139,6 +150,12 @@ class RdsState:
     di: DecoderInfo | None = None
     af_khz: tuple[int, ...] = ()
     clock: ClockTime | None = None
+    ecc: int | None = None
+    country: str | None = None
+    language: int | None = None
+    ptyn: str | None = None
+    rt_artist: str | None = None
+    rt_title: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready dict (PI as hex text, clock as local ISO-8601 time)."""
@@ -154,6 +171,12 @@ class RdsState:
             "di": None if self.di is None else self.di.bits,
             "af_mhz": [k / 1000 for k in self.af_khz],
             "clock": None if self.clock is None else self.clock.isoformat(),
+            "ecc": None if self.ecc is None else f"{self.ecc:02X}",
+            "country": self.country,
+            "language": None if self.language is None else language_name(self.language),
+            "ptyn": self.ptyn,
+            "artist": self.rt_artist,
+            "title": self.rt_title,
         }
 
 

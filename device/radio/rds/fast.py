@@ -34,6 +34,7 @@ from typing import Final
 from device.radio.rds.decoder import PsChanged, RadioTextChanged, RdsChange, RdsCleared, RdsDecoder
 from device.radio.rds.events import RdsState, RdsStats
 from device.radio.rds.memory import RdsMemory
+from device.radio.rds.quality import BlockErrorRate
 
 FAST_RSSI_DBUV: Final = 40
 
@@ -46,10 +47,12 @@ class StationRds:
         self.fast = RdsDecoder(rbds=rbds, max_errors=0, ps_confirmations=1, rt_confirmations=1)
         self.fast_enabled = fast
         self.fast_groups = 0
+        self.bler = BlockErrorRate()
 
     def reset(self) -> None:
         self.confirmed.reset()
         self.fast.reset()
+        self.bler.clear()
 
     @property
     def stats(self) -> RdsStats:
@@ -65,7 +68,9 @@ class StationRds:
                        radiotext=st.radiotext if st.radiotext is not None else quick.radiotext)
 
     def feed(self, a: int, b: int, c: int, d: int, errors: Sequence[int | None] | None = None,
-             rssi: int | None = None) -> list[RdsChange]:
+             rssi: int | None = None, now: float | None = None) -> list[RdsChange]:
+        if now is not None:
+            self.bler.add(now, errors)
         before = self.state
         events = self.confirmed.feed(a, b, c, d, errors=errors)
         if any(isinstance(ev, RdsCleared) for ev in events):

@@ -87,3 +87,15 @@ def pty_name(code: int, rbds: bool = False) -> str:
     if not 0 <= code < len(table):
         raise ValueError(f"PTY code {code} is outside 0..31")
     return table[code]
+
+
+def rbds_callsign(pi: int) -> str | None:
+    """The US call letters an RBDS PI code stands for (K/W + 3 letters), None if not one."""
+    if 0x1000 <= pi <= 0x54A7:
+        prefix, value = "K", pi - 0x1000
+    elif 0x54A8 <= pi <= 0x994F:
+        prefix, value = "W", pi - 0x54A8
+    else:
+        return None
+    letters = (value // 676, (value // 26) % 26, value % 26)
+    return prefix + "".join(chr(ord("A") + n) for n in letters)
