@@ -10,13 +10,20 @@ queue is still empty — a value the sensor never measured. `read()` raises
 nothing for that slot. The daemon calls `read()` on the
 component's own thread with a timeout, so a read that hangs or raises degrades
 this entity only.
+
+File-backed sensors (the CPU temperature) read their file through `SharedFile`:
+however many entities share one file, it is read once per poll tick.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+import time
+from pathlib import Path
 from typing import Any
 
-from gpiozero import MCP3008, CPUTemperature, DistanceSensor, LightSensor
+from gpiozero import MCP3008, DistanceSensor, LightSensor
 
 from device.components.base import PolledComponent, close_quietly
 from device.config.model import CpuTemperatureConfig, DistanceConfig, LightConfig, Mcp3008Config
@@ -137,8 +144,51 @@ class Mcp3008Channel(PolledComponent):
         close_quietly(dev)
 
 
+class SharedFile:
+    """One small file (sysfs) read at most once per poll tick, whoever asks.
+
+    Entities sharing the file usually share a poll group, so they ask within a few
+    milliseconds of each other: a text read less than `max_age` seconds ago (half the
+    asking entity's interval) is handed out again instead of opening the file anew.
+    A failed read is not remembered: the next entity tries the file itself.
+    """
+
+    _all: dict[str, SharedFile] = {}
+    _all_lock = threading.Lock()
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._text = ""
+        self._at = -1e9
+        self.reads = 0
+
+    @classmethod
+    def of(cls, path: Path) -> SharedFile:
+        key = os.path.abspath(path)
+        with cls._all_lock:
+            shared = cls._all.get(key)
+            if shared is None:
+                shared = cls._all[key] = SharedFile(key)
+            return shared
+
+    def read_text(self, max_age: float) -> str:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._at < max_age:
+                return self._text
+            fd = os.open(self.path, os.O_RDONLY)
+            try:
+                data = os.read(fd, 256)
+            finally:
+                os.close(fd)
+            self._text, self._at = data.decode("ascii", "replace"), now
+            self.reads += 1
+            return self._text
+
+
 class CpuTemp(PolledComponent):
-    """The SoC temperature from sysfs (or any file holding millidegrees), via gpiozero."""
+    """The SoC temperature from sysfs (or any file holding millidegrees)."""
 
     kind = "cpu_temperature"
     unit = "°C"
@@ -147,20 +197,20 @@ class CpuTemp(PolledComponent):
     def __init__(self, cfg: CpuTemperatureConfig, pin_factory: Any = None) -> None:
         super().__init__(cfg, pin_factory)
         self.ccfg = cfg
-        self._dev: CPUTemperature | None = None
+        self._file: SharedFile | None = None
+        self._max_age = cfg.interval / 2
 
     def open(self) -> None:
         if not self.ccfg.sensor_file.exists():
             raise DeviceError(f"{self.ccfg.sensor_file}: no such file (is this a Raspberry Pi?)")
-        self._dev = CPUTemperature(sensor_file=str(self.ccfg.sensor_file), pin_factory=self.pin_factory)
+        self._file = SharedFile.of(self.ccfg.sensor_file)
 
     def read(self) -> float:
-        assert self._dev is not None
+        assert self._file is not None
         try:
-            return round(float(self._dev.temperature), 1)
+            return round(float(self._file.read_text(self._max_age)) / 1000, 1)
         except (OSError, ValueError) as e:
             raise DeviceError(f"{self.ccfg.sensor_file}: unreadable: {e}") from None
 
     def close(self) -> None:
-        dev, self._dev = self._dev, None
-        close_quietly(dev)
+        self._file = None
