@@ -12,6 +12,7 @@ Reply: `{"ok": true, "id": ..., "value": <new state>}` or
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from device.core.timefmt import iso_ms
@@ -21,9 +22,32 @@ MAX_COMMAND_BYTES = 4096
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 
 
+_unit_tails: dict[str | None, str] = {None: "}"}
+
+
+def _unit_tail(unit: str | None) -> str:
+    tail = _unit_tails.get(unit)
+    if tail is None:
+        tail = _unit_tails[unit] = f',"unit":{_dumps(unit)}}}'
+    return tail
+
+
 def reading(value: Any, ts: float, seq: int, unit: str | None = None, error: str | None = None,
             extra: dict[str, Any] | None = None) -> bytes:
     """The JSON payload of one reading; `extra` adds fields (never value/ts/seq)."""
+    kind = type(value)
+    if error is None and not extra and type(seq) is int:
+        # The common case, formatted directly: the same bytes the encoder writes.
+        if (kind is float and math.isfinite(value)) or kind is int:
+            v = repr(value)
+        elif kind is bool:
+            v = "true" if value else "false"
+        elif value is None:
+            v = "null"
+        else:
+            v = ""
+        if v:
+            return f'{{"value":{v},"ts":"{iso_ms(ts)}","seq":{seq}{_unit_tail(unit)}'.encode()
     doc: dict[str, Any] = {"value": value, "ts": iso_ms(ts), "seq": seq}
     if unit is not None:
         doc["unit"] = unit

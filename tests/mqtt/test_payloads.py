@@ -104,3 +104,20 @@ def test_seq_store_survives_a_corrupt_file(tmp_path: Path) -> None:
     p = tmp_path / "seq.json"
     p.write_text("{garbage")
     assert SeqStore(p).next("a") == 1
+
+
+@pytest.mark.parametrize("value", [21.5, -0.0, 1e-7, 123456789.125, 3, -17, 2**70, True, False, None, "on", [1, 2], 1.5e300])
+@pytest.mark.parametrize("unit", [None, "°C", "%", 'a"b\\c'])
+def test_reading_fast_path_writes_the_encoders_bytes(value: object, unit: str | None) -> None:
+    doc = {"value": value, "ts": iso_ms(1795255200.5), "seq": 42}
+    if unit is not None:
+        doc["unit"] = unit
+    want = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+    assert payloads.reading(value, 1795255200.5, 42, unit) == want
+
+
+def test_timestamps_across_a_second_boundary() -> None:
+    assert iso_ms(1795255200.999) == "2026-11-21T10:00:00.999Z"
+    assert iso_ms(1795255201.0) == "2026-11-21T10:00:01.000Z"
+    assert iso_ms(1795255200.001) == "2026-11-21T10:00:00.001Z"
+    assert iso_ms(-0.5) == "1969-12-31T23:59:59.500Z"
