@@ -48,8 +48,9 @@ class PollGroup:
         self._lock = threading.Lock()
         self.start_t = time.monotonic() if start is None else start
         self._index = index
-        self.current: PolledComponent | None = None
-        self.busy_since: float | None = None
+        # (member, monotonic start) of the read under way, or None; replaced whole, so
+        # the supervisor reads a consistent pair without a lock.
+        self._busy: tuple[PolledComponent, float] | None = None
         self.reads = 0
         self.skipped = 0
         names = ",".join(m.name for m in self.members[:3])
@@ -72,14 +73,11 @@ class PollGroup:
                     return
             elif self._stop.is_set():
                 return
-            with self._lock:
-                members = list(self.members)
+            members = self.members
             for comp in members:
-                with self._lock:
-                    if comp not in self.members:
-                        continue  # moved to another group while we were stuck
-                    self.current = comp
-                    self.busy_since = monotonic()
+                if self.members is not members and comp not in self.members:
+                    continue  # moved to another group while we were stuck
+                self._busy = (comp, monotonic())
                 ts = wall()
                 sampled = True
                 try:
@@ -88,10 +86,8 @@ class PollGroup:
                     value, error, sampled = None, None, False
                 except Exception as e:  # a failing device degrades its own entity only
                     value, error = None, f"{type(e).__name__}: {e}"
-                with self._lock:
-                    self.current = None
-                    self.busy_since = None
-                    self.reads += 1
+                self._busy = None
+                self.reads += 1
                 if self._stop.is_set():
                     return
                 if not sampled:
@@ -106,19 +102,20 @@ class PollGroup:
 
     def stuck(self, now: float) -> tuple[PolledComponent, float] | None:
         """The member whose read has run past its timeout, with how long, or None."""
-        with self._lock:
-            comp, since = self.current, self.busy_since
-        if comp is None or since is None:
+        busy = self._busy
+        if busy is None:
             return None
+        comp, since = busy
         elapsed = now - since
         return (comp, elapsed) if elapsed > self.timeouts.get(comp.name, 2.0) else None
 
     def split_stuck(self, now: float) -> PollGroup | None:
         """Leave the stuck member alone here; return a new, started group for the others."""
         with self._lock:
-            comp = self.current
-            if comp is None or len(self.members) <= 1:
+            busy = self._busy
+            if busy is None or len(self.members) <= 1:
                 return None
+            comp = busy[0]
             others = [m for m in self.members if m is not comp]
             self.members = [comp]
         index = int((now - self.start_t) // self.interval) + 1
