@@ -74,6 +74,8 @@ class Daemon:
     ) -> None:
         self.cfg = cfg
         self.topics = Topics(cfg.mqtt.prefix, cfg.device.id)
+        self._topics: dict[str, str] = {}  # entity -> its topic (formatted once)
+        self._qos, self._retain = cfg.mqtt.qos, cfg.mqtt.retain
         self.pin_factory = pin_factory
         self.state_dir = state_dir
         self.mqtt_password = password
@@ -264,8 +266,18 @@ class Daemon:
         except Exception:
             log.exception("Home Assistant discovery failed to start (the rest carry on)")
 
-    def run(self, stop: threading.Event, tick: float = 0.1, on_tick: Callable[[], None] | None = None) -> None:
+    def tick_interval(self) -> float:
+        """How often the main loop wakes: a quarter of the shortest read timeout, 0.1-1 s.
+
+        A hung read is noticed at most this late; an idle daemon wakes this rarely.
+        """
+        timeouts = [c.cfg.timeout for c in self.components if isinstance(c.cfg, Polled)]
+        return max(0.1, min(1.0, min(timeouts, default=4.0) / 4))
+
+    def run(self, stop: threading.Event, tick: float | None = None, on_tick: Callable[[], None] | None = None) -> None:
         """The main loop: supervise reads, diagnostics, status LED; until `stop` is set."""
+        if tick is None:
+            tick = self.tick_interval()
         next_diag = time.monotonic() + min(5.0, self.cfg.diagnostics.interval)
         while not stop.wait(tick):
             now = time.monotonic()
@@ -326,12 +338,14 @@ class Daemon:
         flt = self.filters.get(entity)
         if flt is not None and error is None and not flt.should_publish(value, ts):
             return False
-        qos = self.cfg.mqtt.qos
+        topic = self._topics.get(entity)
+        if topic is None:
+            topic = self._topics[entity] = self.topics.entity(entity)
         with self._publish_lock:
             seq = self.seqs.next(entity)
             payload = payloads.reading(value, ts, seq, unit, error, extra)
             self.client.note_latest(entity, ts)
-            self.outbox.put(OutMsg(self.topics.entity(entity), payload, qos, self.cfg.mqtt.retain, entity, ts, seq))
+            self.outbox.put(OutMsg(topic, payload, self._qos, self._retain, entity, ts, seq))
         if self.first_publish_at is None:
             self.first_publish_at = time.time()
         return True

@@ -226,7 +226,7 @@ class MqttClient:
                 ok = False
             if ok and not self._stop.is_set():
                 self._client.loop_start()
-                while not self._dropped.wait(0.5) and not self._stop.is_set():
+                while not self._dropped.wait(2.0) and not self._stop.is_set():
                     t = getattr(self._client, "_thread", None)
                     if t is None or not t.is_alive():
                         log.error("the MQTT network thread ended; reconnecting")
@@ -343,7 +343,7 @@ class MqttClient:
                 batch = self.outbox.take_after(boundary, room)
                 batch += self.outbox.take(room - len(batch))
                 if not batch:
-                    self.outbox.wait(0.5)
+                    self.outbox.wait(2.0)  # put() and stop() wake it at once
                     continue
                 # A backlog reading followed by a newer one of its entity in this batch is
                 # history too, even before the first new reading has been taken.
