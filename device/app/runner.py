@@ -58,6 +58,12 @@ def open_configured_outbox(cfg: Config, state_dir: Path) -> Any:
                        durability=o.durability, spill_after=o.spill_after, disk_retry=o.disk_retry)
 
 
+def uses_tls(cfg: Config) -> bool:
+    from device.mqtt.brokers import parse_broker_list
+
+    return any(b.tls for b in parse_broker_list(cfg.mqtt.urls))
+
+
 def start_daemon(cfg: Config, state_dir: Path) -> Any:
     """Pick the pin factory, open the outbox, build and start the daemon; returns it running."""
     from device.app.pinfactory import configured_pins, load_pin_factory
@@ -256,6 +262,9 @@ def run(args: argparse.Namespace) -> int:
         overrides["mqtt.url"] = args.broker
     cfg = load_config(path, overrides)
     setup_logging(args.log_level or cfg.log.level)
+    from device.app.sslgate import keep_ssl_out, ssl_refused
+
+    keep_ssl_out(uses_tls(cfg))
     state_dir = resolve_state_dir(cfg.device.state_dir)
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -272,6 +281,8 @@ def run(args: argparse.Namespace) -> int:
         new = load_config(path, overrides)
         if resolve_state_dir(new.device.state_dir) != state_dir:
             raise ConfigError([f"{path}: device.state_dir: changing it needs a restart, not a reload"])
+        if uses_tls(new) and ssl_refused():
+            raise ConfigError([f"{path}: mqtt.url: turning TLS on (mqtts://, wss://) needs a restart, not a reload"])
         return prepare(new)
 
     sup = Supervisor(load, state_dir)

@@ -10,7 +10,7 @@ the broker is merely away.
 
 from __future__ import annotations
 
-import ssl
+import sys
 from typing import Any
 
 CLIENT_CERT_HINT = "set mqtt.tls.cert_file and key_file"
@@ -18,7 +18,8 @@ CLIENT_CERT_HINT = "set mqtt.tls.cert_file and key_file"
 
 def explain_connect_error(e: OSError, where: str, *, tls: bool, client_cert: bool) -> tuple[str, str]:
     """(message, state) for an exception raised by paho's `connect()` to `where` (host:port)."""
-    if isinstance(e, ssl.SSLCertVerificationError):
+    ssl = sys.modules.get("ssl")  # an SSL error can only come from a process that loaded ssl
+    if ssl is not None and isinstance(e, ssl.SSLCertVerificationError):
         msg = str(e.verify_message or e)
         hint = ""
         if "mismatch" in msg or "hostname" in msg.lower():
@@ -26,7 +27,7 @@ def explain_connect_error(e: OSError, where: str, *, tls: bool, client_cert: boo
         elif "issuer" in msg or "self-signed" in msg or "self signed" in msg:
             hint = " (is mqtt.tls.ca_file the CA that signed the broker's certificate?)"
         return f"TLS: the certificate of {where} is not trusted: {msg}{hint}; not connecting", "error"
-    if isinstance(e, ssl.SSLError):
+    if ssl is not None and isinstance(e, ssl.SSLError):
         hint = ""
         if not client_cert and "handshake" in str(e):
             hint = f" (does the broker require a client certificate? {CLIENT_CERT_HINT})"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import ssl
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -70,6 +69,8 @@ def connect_options(cfg: MqttSection, version: str) -> dict[str, Any]:
 
 def setup_tls(client: mqtt.Client, cfg: MqttSection) -> None:
     """Certificates from `mqtt.tls`; TlsError with the reason when they cannot be loaded."""
+    import ssl  # only with TLS configured (device/app/sslgate.py)
+
     t = cfg.tls
     try:
         client.tls_set(
