@@ -12,6 +12,9 @@ pulsed low) to a reboot of the simulated MCU; and registers control paths:
     environment/temperature °C | humidity %RH | pressure hPa | auto
     <bme280 name>/stuck on|off | dropout on|off | spike | nack on|off
     radio/...  (see hwsim/radio_controls.py)
+    chips/violations   the datasheet violations the chip models recorded (a list of
+                       "chip: reason"; tests that run the daemon in a process of its
+                       own ask for it at teardown and fail on any)
 """
 
 from __future__ import annotations
@@ -79,6 +82,7 @@ class CoprocessorBoard:
         reg.register("environment/humidity", lambda p: env.set_humidity(parse_number(p, "%RH")))
         reg.register("environment/pressure", lambda p: env.set_pressure(parse_number(p, "hPa")))
         reg.register("environment/auto", lambda p: env.auto())
+        reg.register("chips/violations", lambda p: self.violations())
         reg.register("environment/get", lambda p: dict(zip(("celsius", "rh", "hpa"), env.sample(), strict=True)))
         if self.bme280 is not None:
             chip, name = self.bme280, self.bme_name
@@ -93,7 +97,17 @@ class CoprocessorBoard:
                 return
             register_radio_controls(reg, self.radio_world, self.tuner)
 
+    def violations(self) -> list[str]:
+        """Every datasheet violation the board's chip models recorded so far."""
+        out: list[str] = []
+        for chip in (self.bme280, self.tuner):
+            if chip is not None:
+                out += [f"{chip.NAME}: {v}" for v in chip.violations]
+        return out
+
     def close(self) -> None:
+        for v in self.violations():
+            log.warning("hwsim: datasheet violation: %s", v)
         self.mcu.close()
 
 

@@ -35,7 +35,9 @@ parts that are the same on both chips:
   `pops` (a tune or seek started while the audio was audible); `violations`
   (see `hwsim.chips.datasheet`: writes during the power-up delay, ENABLE before
   the crystal settled, a channel beyond the band, a transfer past register 0x0F
-  on a chip that does not document one, a write to a read-only register).
+  on a chip that does not document one, a write during a tune or seek other than
+  the one that clears TUNE/SEEK — reading STC meanwhile is how the datasheets
+  say to wait, so reads only count in `bus_noise`).
 
 Subclasses give the register layout: reset values, what a write means
 (`_on_write`), how the status registers read (`_compose_status`), the band and
@@ -157,6 +159,7 @@ class FmChipModel(I2CTarget, Recorder):
         in register order: a write of 0x02..0x05 that sets TUNE in 0x03 tunes with
         the band and spacing written to 0x05 in the same transaction.
         """
+        busy = self.op
         changed = []
         for i in range(len(data) // 2):
             if first + i > 0x0F and not wraps:
@@ -171,6 +174,8 @@ class FmChipModel(I2CTarget, Recorder):
             self.regs[reg] = (data[2 * i] << 8) | data[2 * i + 1]
         for reg, old in changed:
             self._on_write(reg, old, self.regs[reg], t)
+        if busy is not None and self.op is not None and changed:
+            self.violation(f"write to 0x{changed[0][0]:02X} during a {busy} (only clearing TUNE/SEEK is defined)")
 
     def read_regs(self, first: int, n: int, t: float, wraps: bool = True) -> bytes:
         """`n` bytes of registers from `first` on; past 0x0F: wrap to 0x00, or a violation."""

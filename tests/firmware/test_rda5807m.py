@@ -193,3 +193,16 @@ def test_rda_driver_settings_reach_their_bits():
     assert model.regs[0x04] & 0x0800 and model.regs[0x04] & 0x0200
     drv.power_down()
     assert not model.powered
+
+
+def test_rda_model_counts_a_write_during_a_seek():
+    """Only the write that clears SEEK is defined while a seek runs (the driver defers the rest)."""
+    bus, model, _drv, clock = _rig()
+    _w(bus, 0x02, 0xC001)
+    clock.advance(10)
+    _w(bus, 0x02, 0xC301)  # SEEKUP | SEEK
+    clock.advance(100)
+    _w(bus, 0x05, 0x888A)  # a volume change in the middle of the seek
+    assert "during a seek" in model.take_violations()[0]
+    _w(bus, 0x02, 0xC001)  # SEEK cleared: stops the seek, defined
+    assert not model.busy() and model.violations == []
