@@ -76,6 +76,7 @@ class DeviceExtra:
     names: dict[str, str] = field(default_factory=dict)  # entity -> friendly name
     diagnostics: dict[str, Json] = field(default_factory=dict)
     series: dict[str, Series] = field(default_factory=dict)
+    touched: set[str] = field(default_factory=set)  # entities changed since the last push
 
 
 class WebModel:
@@ -117,6 +118,7 @@ class WebModel:
         elif len(rest) == 2 and rest[1] == "backfill":
             self._point(dev, extra, rest[0], data, now)
         elif len(rest) == 1 and rest[0] in dev.entities:
+            extra.touched.add(rest[0])
             self._point(dev, extra, rest[0], data, now)
             err = data.get("error") if isinstance(data, dict) else None
             if isinstance(err, str) and err:
@@ -155,6 +157,7 @@ class WebModel:
                     extra.names[entity] = name
             elif platform in ("sensor", "binary_sensor") and isinstance(comp.get("name"), str):
                 extra.names[entity] = comp["name"]
+            extra.touched.add(entity)
             if dev_id in self.view.devices:
                 self._dirty.add(dev_id)
 
@@ -200,10 +203,13 @@ class WebModel:
         extra = self.extra.setdefault(dev_id, DeviceExtra())
         entities = []
         for name, ent in dev.entities.items():
+            if not full and name not in extra.touched:
+                continue  # a push carries only the entities that changed
             entities.append({"name": name, "value": ent.value, "unit": ent.unit, "ts": ent.ts,
                              "updated": ent.updated, "count": ent.count,
                              "error": extra.errors.get(name), "control": extra.controls.get(name),
                              "label": extra.names.get(name)})
+        extra.touched.clear()
         series: dict[str, Json] = {}
         for name, s in extra.series.items():
             if full or s.backfilled:

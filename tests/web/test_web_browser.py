@@ -185,3 +185,31 @@ def test_web_password_required_off_localhost(world: dict[str, object]) -> None:
     finally:
         web.stop()
         b.call("clear_cookies")
+
+
+def test_web_serves_tls_with_a_certificate(world: dict[str, object]) -> None:
+    """--cert/--key: HTTPS that a client trusting the CA verifies; a bad key is exit 2."""
+    import ssl
+
+    from tests.certs import find_openssl, make_pki
+
+    if find_openssl() is None:
+        pytest.skip("openssl is missing: no test certificates")
+    broker, tmp = world["broker"], world["tmp"]
+    assert isinstance(broker, Mosquitto) and isinstance(tmp, Path)
+    pki = make_pki(tmp / "pki")
+    web = WebProcess("--broker", broker.url, "--port", "0", "--cert", str(pki.server.cert),
+                     "--key", str(pki.server.key))
+    try:
+        assert web.url.startswith("https://127.0.0.1:")
+        ctx = ssl.create_default_context(cafile=str(pki.ca.cert))
+        with urllib.request.urlopen(web.url, context=ctx, timeout=10) as r:
+            assert r.status == 200 and b"pi2mqtt" in r.read()
+        with pytest.raises(urllib.error.URLError):  # not trusted without the CA
+            urllib.request.urlopen(web.url, context=ssl.create_default_context(), timeout=10)
+    finally:
+        web.stop()
+    bad = WebProcess("--broker", broker.url, "--port", "0", "--cert", str(pki.server.cert),
+                     "--key", str(pki.ca.key), wait=False)
+    out = bad.output()
+    assert bad.proc.wait(10) == 2 and "--cert" in out and "Traceback" not in out

@@ -56,8 +56,9 @@ def test_web_model_backfill_slots_into_its_place_in_time() -> None:
     assert upd is not None
     assert upd["devices"][0]["series"]["tank"] == {"all": [[T0, T0 + 5, T0 + 10, T0 + 15, T0 + 20],
                                                            [0.0, 5.0, 10.0, 15.0, 20.0]]}
-    # A backfilled reading is not the entity's current value.
-    assert upd["devices"][0]["entities"][0]["value"] == 20.0
+    # A backfilled reading is not the entity's current value: no entity row changes.
+    assert upd["devices"][0]["entities"] == []
+    assert m.snapshot(T0 + 21)["devices"][0]["entities"][0]["value"] == 20.0
 
 
 def test_web_model_keeps_one_hour() -> None:

@@ -5,6 +5,14 @@
 "use strict";
 
 const HOUR = 3600;
+const PLOT_EVERY = 1000;     // ms: a plot of an hour needs no faster redraw
+const visible = new Set();   // device ids whose card is on screen (only their plots are drawn)
+const seen = new IntersectionObserver(entries => {
+  for (const e of entries) {
+    if (e.isIntersecting) visible.add(e.target.dataset.device); else visible.delete(e.target.dataset.device);
+  }
+  drawPlots();
+}, {rootMargin: "200px"});
 const devices = new Map();   // id -> {el, rows: Map, radio, doc}
 const pending = new Map();   // command id -> element showing its reply
 let sent = 0;
@@ -90,6 +98,9 @@ function mergeSeries(row, s) {
 
 function drawPlot(row) {
   if (!row.plotDirty || !row.plotEl) return;
+  const t = performance.now();
+  if (row.drawnAt && t - row.drawnAt < PLOT_EVERY) return;  // drawPlots() comes back for it
+  row.drawnAt = t;
   row.plotDirty = false;
   if (row.data[0].length < 2) return;
   if (!row.plot) row.plot = makePlot(row.plotEl, row.data, row.plotW, row.plotH);
@@ -107,6 +118,7 @@ function deviceCard(id) {
     h("table", {}, h("tbody")));
   dev = {el, rows: new Map(), radio: null, series: new Map(), doc: null};
   devices.set(id, dev);
+  seen.observe(el);
   const main = document.getElementById("devices");
   const after = [...main.querySelectorAll("section.device")].find(s => s.dataset.device > id);
   main.insertBefore(el, after || null);
@@ -121,7 +133,8 @@ function entityRow(dev, id, ent) {
     h("td", {class: "name", title: ent.name}), h("td", {class: "value"}), h("td", {class: "age"}),
     h("td", {class: "plot"}), h("td", {class: "control"}));
   row = {tr, data: [[], []], plot: null, plotEl: tr.querySelector("td.plot"), plotW: 150, plotH: 36,
-         control: null, ent};
+         control: null, ent, nameTd: tr.querySelector("td.name"), valueTd: tr.querySelector("td.value"),
+         ageTd: tr.querySelector("td.age")};
   dev.rows.set(ent.name, row);
   const body = dev.el.querySelector("tbody");
   const after = [...body.children].find(r => r.dataset.entity > ent.name);
@@ -150,18 +163,21 @@ function control(dev, id, row, ent) {
 function updateEntity(dev, id, ent) {
   const row = entityRow(dev, id, ent);
   row.ent = ent;
-  row.tr.querySelector("td.name").textContent = ent.label || ent.name;
-  const v = row.tr.querySelector("td.value");
+  row.nameTd.textContent = ent.label || ent.name;
+  const v = row.valueTd;
   v.textContent = ent.error ? "error" : fmt(ent.value) + (ent.unit ? " " + ent.unit : "");
   v.title = ent.error || ent.ts || "";
   row.tr.classList.toggle("error", !!ent.error);
   row.tr.dataset.updated = ent.updated;
   row.tr.dataset.count = ent.count;
   control(dev, id, row, ent);
-  const btn = row.tr.querySelector("button.toggle");
-  if (btn) btn.classList.toggle("on", ent.value === true || ent.value > 0);
-  const lvl = row.tr.querySelector("input.level");
-  if (lvl && typeof ent.value === "number" && document.activeElement !== lvl) lvl.value = ent.value;
+  if (row.control) {
+    const btn = row.tr.querySelector("button.toggle");
+    if (btn) btn.classList.toggle("on", ent.value === true || ent.value > 0);
+    const lvl = row.tr.querySelector("input.level");
+    if (lvl && typeof ent.value === "number" && document.activeElement !== lvl) lvl.value = ent.value;
+  }
+  row.ageTd.textContent = ent.updated ? age(now() - ent.updated) : "";
 }
 
 // ---- the radio ----------------------------------------------------------------------------
@@ -252,13 +268,18 @@ function applyDevice(d) {
   }
 }
 
-function redraw() {
-  for (const dev of devices.values()) {
+function drawPlots() {
+  for (const id of visible) {
+    const dev = devices.get(id);
+    if (!dev) continue;
     for (const row of dev.rows.values()) drawPlot(row);
     if (dev.radio) drawPlot(dev.radio.row);
   }
-  tickAges();
-  applyFilter();
+}
+
+function redraw() {
+  drawPlots();
+  if (document.getElementById("filter").value) applyFilter();
   const n = devices.size;
   const online = [...devices.values()].filter(d => d.doc && d.doc.status === "online").length;
   document.getElementById("summary").textContent = `${n} device${n === 1 ? "" : "s"}, ${online} online`;
@@ -268,7 +289,7 @@ function tickAges() {
   const t = now();
   for (const dev of devices.values())
     for (const row of dev.rows.values())
-      row.tr.querySelector("td.age").textContent = row.ent.updated ? age(t - row.ent.updated) : "";
+      row.ageTd.textContent = row.ent.updated ? age(t - row.ent.updated) : "";
 }
 
 function applyFilter() {
@@ -320,5 +341,5 @@ function connect() {
 }
 
 document.getElementById("filter").addEventListener("input", applyFilter);
-setInterval(tickAges, 1000);
+setInterval(() => { tickAges(); drawPlots(); }, PLOT_EVERY);
 connect();
