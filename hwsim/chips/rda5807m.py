@@ -8,9 +8,10 @@ use both): 0x10 is sequential access (writes fill 0x02…, reads return 0x0A…)
 0x11 is random access with a register pointer (a write's first byte sets the
 pointer, following byte pairs are written from there; a read returns registers
 from the pointer on and advances it). The datasheet names no register after 0x0F
-and says nothing of a wrap, so a transfer that runs past 0x0F on either address
-is a counted violation and reads 0xFF from there on (see `fm_common`); a driver
-that reads all sixteen registers must do it at 0x11 from 0x00.
+and says nothing of a wrap (the RDA5807FP datasheet v1.2 §3.6 has the read run on
+to 0x3A before wrapping), so a transfer that runs past 0x0F on either address is a
+counted violation and reads 0xFF from there on (see `fm_common`); a driver that
+reads all sixteen registers must do it at 0x11 from 0x00.
 Registers modelled (RDA5807M datasheet):
 
 * 0x00 CHIPID = 0x5804.

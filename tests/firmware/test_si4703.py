@@ -282,7 +282,8 @@ def test_si_model_rdsr_holds_40_ms_and_a_read_does_not_clear_it():
 
 
 def test_si_driver_reports_each_rds_group_once():
-    """Bug 2 of issue 10: RDSR stays up >= 40 ms, so a poll could report one group twice.
+    """Bug 2 of issue 10: RDSR stays up >= 40 ms, so a poll could report one group twice
+    (Rockbox's Si4700 driver had the same bug: commit 4ffa052, "RDS on Samsung YPR0").
 
     Polled every 10 ms (faster than the firmware's 20 ms task) the driver must still
     report exactly the groups the chip received, each once.
