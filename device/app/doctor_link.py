@@ -74,11 +74,11 @@ def _handshake(port: LinkPort, path: str, timeout: float) -> list[Finding]:
         fw = peer.fw_version if peer is not None else "?"
         return [Finding("fail", "firmware", f"firmware {fw} speaks another link protocol; this pi2mqtt "
                         f"expects firmware {FIRMWARE_VERSION}", FLASH_FIX, FLASH)]
-    if port.state != "up":
+    peer = port.peer
+    if port.state != "up" or peer is None:
         return [Finding("fail", "link", f"no handshake on {path} within {timeout:g} s",
                         "is the pi2mqtt firmware on the Pico, and coprocessor.baud the firmware's BAUD? "
                         "Flash it:", FLASH)]
-    peer = port.peer
     caps = ", ".join(peer.caps) or "none"
     found = [Finding("ok", "link", f"handshake ok: protocol {peer.major}.{peer.minor}, capabilities {caps}")]
     if peer.fw_version != FIRMWARE_VERSION:

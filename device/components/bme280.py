@@ -10,11 +10,10 @@ and the rest of the daemon carries on.
 
 from __future__ import annotations
 
-from typing import Any
-
 from device.components.base import PolledComponent
 from device.config.model import Bme280Config
 from device.errors import CommandError, DeviceError, LinkError
+from device.link import LinkClient, LinkMap
 
 
 class Bme280Sensor(PolledComponent):
@@ -25,7 +24,7 @@ class Bme280Sensor(PolledComponent):
         "pressure": ("hPa", "atmospheric_pressure"),
     }
 
-    def __init__(self, cfg: Bme280Config, link: Any) -> None:
+    def __init__(self, cfg: Bme280Config, link: LinkClient | None) -> None:
         super().__init__(cfg)
         self.bcfg = cfg
         self.link = link
@@ -39,9 +38,17 @@ class Bme280Sensor(PolledComponent):
             raise DeviceError(f"co-processor: {e.code}: {e.message}") from None
         except LinkError as e:
             raise DeviceError(f"co-processor link: {e}") from None
-        t, p, h = r.get("t"), r.get("p"), r.get("h")
+        t, p, h = _raw(r, "t"), _raw(r, "p"), _raw(r, "h")
         return {
             "temperature": None if t is None else round(t / 100.0, 2),
             "humidity": None if h is None else round(h / 1024.0, 1),
             "pressure": None if p is None else round(p / 25600.0, 2),
         }
+
+
+def _raw(reply: LinkMap, key: str) -> int | float | None:
+    """One number of a `bme280.read` reply (None: not measured); DeviceError if not a number."""
+    v = reply.get(key)
+    if v is None or (isinstance(v, int | float) and not isinstance(v, bool)):
+        return v
+    raise DeviceError(f"co-processor: bme280.read sent {key}={v!r}, not a number")

@@ -40,6 +40,7 @@ from device.core.services import Service
 from device.core.statedir import SeqStore
 from device.core.timefmt import iso_ms
 from device.errors import CommandError
+from device.link import LinkClient, LinkValue
 from device.mqtt import payloads
 from device.mqtt.client import MqttClient
 from device.mqtt.topics import Topics
@@ -108,10 +109,10 @@ class Daemon:
         self.filters: dict[str, ChangeFilter] = {}
         self.failed: dict[str, str] = {}
         self.groups: list[PollGroup] = []
-        self.link: Any = None
+        self.link: LinkClient | None = None
         self.discovery: Any = None
         self.status_led: StatusLed | None = None
-        self._link_listeners: list[Callable[[str, Any], None]] = []
+        self._link_listeners: list[Callable[[str, LinkValue], None]] = []
         self._link_state_listeners: list[Callable[[str], None]] = []
         self._devices_stop = threading.Event()  # ends this set of devices' poll threads
 
@@ -433,7 +434,7 @@ class Daemon:
         self._update_led()
 
     # -- the co-processor link ---------------------------------------------------------------
-    def _on_link_event(self, name: str, data: Any) -> None:
+    def _on_link_event(self, name: str, data: LinkValue) -> None:
         for cb in list(self._link_listeners):
             try:
                 cb(name, data)
@@ -579,7 +580,7 @@ class _Context:
     def publish_event(self, subtopic: str, doc: dict[str, Any]) -> None:
         self._d.client.publish_now(f"{self._d.topics.base}/{subtopic}", payloads.dumps(doc), qos=1)
 
-    def on_link_event(self, callback: Callable[[str, Any], None]) -> None:
+    def on_link_event(self, callback: Callable[[str, LinkValue], None]) -> None:
         self._d._link_listeners.append(callback)
 
     def on_link_state(self, callback: Callable[[str], None]) -> None:

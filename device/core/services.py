@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from device.components.base import EntityInfo
+from device.link import LinkClient, LinkValue
 
 
 class ServiceContext(Protocol):
@@ -23,7 +24,7 @@ class ServiceContext(Protocol):
     device_id: str
     state_dir: Path | None
     pin_factory: Any
-    link: Any  # device.link.port.LinkPort | None
+    link: LinkClient | None
 
     def publish(self, entity: str, value: Any, *, extra: dict[str, Any] | None = None,
                 unit: str | None = None, ts: float | None = None) -> None:
@@ -32,7 +33,7 @@ class ServiceContext(Protocol):
     def publish_event(self, subtopic: str, doc: dict[str, Any]) -> None:
         """An event on `<base>/<subtopic>` (JSON, QoS 1, not retained, not queued while offline)."""
 
-    def on_link_event(self, callback: Callable[[str, Any], None]) -> None:
+    def on_link_event(self, callback: Callable[[str, LinkValue], None]) -> None:
         """Receive every unsolicited event from the co-processor: callback(name, data)."""
 
     def on_link_state(self, callback: Callable[[str], None]) -> None:

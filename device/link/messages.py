@@ -37,7 +37,7 @@ from __future__ import annotations
 import enum
 import struct
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 from p2mfw import proto
 
@@ -83,6 +83,13 @@ class Tag(enum.IntEnum):
     LIST = proto.T_LIST
     MAP = proto.T_MAP
 
+
+LinkValue: TypeAlias = (
+    "bool | int | float | str | bytes | list[LinkValue] | dict[str, LinkValue] | None"
+)
+"""What a link value can be (the tags above)."""
+LinkMap: TypeAlias = "dict[str, LinkValue]"
+"""A request's args, a response's result."""
 
 MAX_DEPTH: int = proto.MAX_DEPTH
 _HELLO = struct.Struct("<BBH")

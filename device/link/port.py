@@ -28,7 +28,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import serial
 
@@ -39,6 +39,7 @@ from device.errors import (
     LinkVersionMismatch,
 )
 from device.link.frame import NEED_DATA
+from device.link.messages import HelloAck, LinkMap, LinkValue
 from device.link.session import (
     BACKOFF,
     MAX_BACKOFF,
@@ -57,13 +58,16 @@ from device.link.session import (
     VersionMismatch,
 )
 
+if TYPE_CHECKING:
+    from gpiozero import OutputDevice
+
 log = logging.getLogger(__name__)
 
 READ_TIMEOUT = 0.02
 RECONNECT_MIN = 0.05
 RESET_PULSE = 0.05
 
-EventCallback = Callable[[str, Any], None]
+EventCallback = Callable[[str, LinkValue], None]
 StateCallback = Callable[[str], None]
 
 
@@ -92,12 +96,12 @@ class LinkPort:
         self._reconnect_cap = reconnect_cap
         self._reset_pin = reset_pin
         self._pin_factory = pin_factory
-        self._reset_dev: Any = None
+        self._reset_dev: OutputDevice | None = None
         self._session = LinkSession()
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
         self._wlock = threading.Lock()
-        self._futures: dict[int, concurrent.futures.Future[dict[str, Any]]] = {}
+        self._futures: dict[int, concurrent.futures.Future[LinkMap]] = {}
         self._ser: serial.Serial | None = None
         self._broken = False
         self._stop = threading.Event()
@@ -115,13 +119,13 @@ class LinkPort:
         return self._state
 
     @property
-    def peer(self) -> Any:
+    def peer(self) -> HelloAck | None:
         """The firmware's HELLO_ACK (`HelloAck`) once a handshake succeeded, else None."""
         return self._session.peer
 
-    def counters(self) -> dict[str, Any]:
+    def counters(self) -> dict[str, int | float | str]:
         with self._lock:
-            d: dict[str, Any] = dict(self._session.counters())
+            d: dict[str, int | float | str] = dict(self._session.counters())
             d.update(self._c)
             d["state"] = self._state
             return d
@@ -132,8 +136,8 @@ class LinkPort:
             return self._cond.wait_for(lambda: self._state == "up", timeout)
 
     def submit(
-        self, method: str, args: dict[str, Any] | None = None, timeout: float = 0.5, retries: int = 3
-    ) -> concurrent.futures.Future[dict[str, Any]]:
+        self, method: str, args: LinkMap | None = None, timeout: float = 0.5, retries: int = 3
+    ) -> concurrent.futures.Future[LinkMap]:
         """Send a request; the future resolves to the result dict or raises a LinkError.
 
         While the link is not up (or 16 requests are in flight) this waits up to
@@ -153,14 +157,14 @@ class LinkPort:
             if not ok:
                 raise LinkError(f"link {self.path} is {self._state}: cannot send {method!r}")
             seq, wire = self._session.send_request(method, args, time.monotonic(), timeout, retries)
-            fut: concurrent.futures.Future[dict[str, Any]] = concurrent.futures.Future()
+            fut: concurrent.futures.Future[LinkMap] = concurrent.futures.Future()
             self._futures[seq] = fut
         self._write(wire)
         return fut
 
     def request(
-        self, method: str, args: dict[str, Any] | None = None, timeout: float = 0.5, retries: int = 3
-    ) -> dict[str, Any]:
+        self, method: str, args: LinkMap | None = None, timeout: float = 0.5, retries: int = 3
+    ) -> LinkMap:
         """Call `method` on the firmware and wait for its result.
 
         Raises LinkTimeout (no answer after every retry), CommandError (the firmware
@@ -355,7 +359,7 @@ class LinkPort:
             log.exception("link %s: could not pulse reset line %s", self.path, self._reset_pin)
 
     def _resolve(
-        self, seq: int, result: dict[str, Any] | None = None, exc: BaseException | None = None
+        self, seq: int, result: LinkMap | None = None, exc: BaseException | None = None
     ) -> None:
         fut = self._futures.pop(seq, None)
         self._cond.notify_all()
@@ -395,12 +399,12 @@ def _budget(timeout: float, retries: int) -> float:
     return total
 
 
-def _fail(fut: concurrent.futures.Future[dict[str, Any]], exc: BaseException) -> None:
+def _fail(fut: concurrent.futures.Future[LinkMap], exc: BaseException) -> None:
     if not fut.done():
         fut.set_exception(exc)
 
 
-def _succeed(fut: concurrent.futures.Future[dict[str, Any]], result: dict[str, Any]) -> None:
+def _succeed(fut: concurrent.futures.Future[LinkMap], result: LinkMap) -> None:
     if not fut.done():
         fut.set_result(result)
 

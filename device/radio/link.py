@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from device.errors import CommandError, LinkError, LinkTimeout
+from device.link import LinkClient
 
 FIRMWARE_CODES: Final = frozenset(
     ("BUSY", "OUT_OF_BAND", "MISALIGNED", "POWERED_OFF", "UNSUPPORTED", "RANGE", "TIMEOUT")
@@ -32,7 +33,7 @@ TIMING: Final[dict[str, tuple[float, int]]] = {
 class TunerLink:
     """Link calls to the firmware's tuner methods."""
 
-    def __init__(self, link: Any) -> None:
+    def __init__(self, link: LinkClient | None) -> None:
         self.link = link
 
     @property

@@ -52,6 +52,7 @@ from typing import Any
 from device.components.base import EntityInfo
 from device.core.services import ServiceContext
 from device.errors import CommandError
+from device.link import LinkValue
 from device.radio import sweep, validate
 from device.radio.band import khz_to_mhz
 from device.radio.core import BRINGUP_RETRY, log, rds_event_doc
@@ -171,7 +172,7 @@ class RadioService(RadioCommands):
         if state == "up":
             self._jobs.put(("bringup", None))
 
-    def _on_link_event(self, name: str, data: Any) -> None:
+    def _on_link_event(self, name: str, data: LinkValue) -> None:
         if not isinstance(data, dict):
             return
         if name == "rds":
