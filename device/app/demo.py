@@ -4,7 +4,9 @@ The broker is the one given with `--broker`, else a private Mosquitto on a free
 port when the `mosquitto` binary is installed, else amqtt (the `demo` extra, a
 maintained broker library) in a child process; `--local-broker` picks one. The daemon runs in this process with every device on hwsim (the world
 acts by itself: motion, doorbell, a day curve sped up 600 times), using
-examples/demo.toml. The daemon's log goes to a file so the view stays clean.
+examples/demo.toml. The daemon's log goes to `demo.log` in the state directory
+($STATE_DIRECTORY, else ~/.local/state/pi2mqtt), kept after the demo ends, so the
+view stays clean and the log can be read afterwards.
 `--duration` stops it after that many seconds and prints what was published.
 """
 
@@ -20,13 +22,14 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from device.app.amqttbroker import AmqttBroker, amqtt_available
 from device.app.localbroker import Mosquitto, find_mosquitto
 from device.app.runner import start_daemon
 from device.app.startup import DEMO_CONFIG, sim_environment
-from device.config import load_config
+from device.config import Config, load_config
+from device.core.daemon import Daemon
 from device.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -72,8 +75,8 @@ def run_demo(args: argparse.Namespace) -> int:
         raise ConfigError([f"{config_path}: no such file (run from a checkout, or pass --config)"])
     with tempfile.TemporaryDirectory(prefix="pi2mqtt-demo-") as tmp:
         work = Path(tmp)
-        log_file = work / "pi2mqtt.log"
-        logging.basicConfig(level=logging.INFO, filename=str(log_file),
+        log_file = demo_log_file(work)
+        logging.basicConfig(level=logging.INFO, filename=str(log_file), filemode="w",
                             format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
         broker = _Broker(args.broker, work, getattr(args, "local_broker", "auto"))
         daemon = None
@@ -84,7 +87,7 @@ def run_demo(args: argparse.Namespace) -> int:
             os.environ.setdefault("HWSIM_HOUR", "7")  # dawn: the sped-up day curve visibly rises
             cfg = sim_environment(cfg, config_path, work / "hwsim", auto=True, speed=600.0)
             print(f"pi2mqtt demo: broker {broker.url} ({broker.kind}), device {cfg.device.id!r}, "
-                  f"{len(cfg.entities())} simulated devices; log in {log_file}", file=sys.stderr)
+                  f"{device_count(cfg)}; log in {log_file}", file=sys.stderr)
             print(f"  try: mosquitto_pub -L {broker.url}/pi2mqtt/{cfg.device.id}/porch_light/set -m toggle",
                   file=sys.stderr)
             daemon = start_daemon(cfg, work / "state")
@@ -113,7 +116,7 @@ def run_demo(args: argparse.Namespace) -> int:
                 threading.Thread(target=release_pin_factory, daemon=True).start()
             broker.stop()
         if daemon is not None:
-            print_summary(daemon.diagnostics(), elapsed)
+            print_summary(daemon, elapsed)
         return int(rc)
 
 
@@ -129,12 +132,53 @@ def _start_web(broker: str, prefix: str) -> WebThread | None:
     return web
 
 
-def print_summary(diag: dict[str, Any], elapsed: float) -> None:
+def demo_log_file(work: Path) -> Path:
+    """Where the demo's log goes: `demo.log` in the state directory, kept after the demo ends
+    (each run starts it afresh); the temporary folder only when that cannot be created."""
+    from device.core.statedir import resolve_state_dir
+
+    state = resolve_state_dir(None)
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+        path = state / "demo.log"
+        path.touch()
+        return path
+    except OSError:
+        return work / "pi2mqtt.log"
+
+
+def device_count(cfg: Config) -> str:
+    """"12 simulated devices: 14 entities and the radio" — the entities are what the view lists
+    (a BME280 is one device and three entities); the radio has a panel of its own."""
+    entities = sum(3 if kind == "bme280" else 1 for kind, _ in cfg.entities())
+    radio = " and the radio" if cfg.radio is not None else ""
+    return f"{len(cfg.entities())} simulated devices: {entities} entities{radio}"
+
+
+def print_summary(daemon: Daemon, elapsed: float) -> None:
+    """What was published, in counts that add up (docs/watch.md, "The demo's summary").
+
+    A *reading* is one message on an entity's or the radio's topic, queued in the outbox;
+    *acknowledged* counts the readings the broker confirmed. Every reading is acknowledged,
+    waiting in the outbox or dropped (counted); status, discovery, diagnostics and command
+    replies are not readings.
+    """
+    diag = daemon.diagnostics()
     ents = diag["entities"]
-    total = sum(e["published"] for e in ents.values())
-    mqtt = diag["mqtt"]
-    print(f"\npi2mqtt demo summary: {total} readings from {len(ents)} entities in {elapsed:.1f}s; "
-          f"{mqtt['published']} acknowledged by the broker, {diag['outbox'].get('pending', 0)} left in the outbox")
+    box = diag["outbox"]
+    from_entities = sum(e["published"] for e in ents.values())
+    waiting = int(box.get("pending", 0)) + int(box.get("inflight", 0))
+    dropped = int(box.get("dropped", 0))
+    acked = int(diag["mqtt"]["published"])
+    total = acked + waiting + dropped
+    names = {c.name: [n for n, _ in c.entities()] for c in daemon.components}
+    n_entities = sum(len(v) for v in names.values())
+    radio = total - from_entities
+    print(f"\npi2mqtt demo summary: {total} readings in {elapsed:.1f}s — {from_entities} from "
+          f"{n_entities} entities, {radio} from the radio; {acked} acknowledged by the broker, "
+          f"{waiting} waiting in the outbox, {dropped} dropped")
     for name, e in ents.items():
         state = e["state"] if e["state"] == "ok" else f"{e['state']}: {e.get('error', '')}"
-        print(f"  {name:<16} {e['published']:>6} published  {state}")
+        shown = names.get(name, [name])
+        extra = f"  ({', '.join(shown)})" if shown != [name] else ""
+        print(f"  {name:<16} {e['published']:>6} published  {state}{extra}")

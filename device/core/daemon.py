@@ -461,6 +461,11 @@ class Daemon:
             # Over the limit: answered, not queued. Replies are cheap; work is not.
             self._reply(entity, payloads.reply_error(CommandError("RATE_LIMITED", "too many commands; slow down")), props)
             return
+        if len(payload) > payloads.MAX_COMMAND_BYTES:
+            # Refused before it is queued or parsed, with one reply for entities and services alike.
+            self.commands_failed += 1
+            self._reply(entity, payloads.reply_error(payloads.too_large(len(payload))), props)
+            return
         try:
             self._commands.put_nowait((entity, payload, props))
         except queue.Full:

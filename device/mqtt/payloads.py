@@ -59,10 +59,16 @@ def reading(value: Any, ts: float, seq: int, unit: str | None = None, error: str
     return _dumps(doc).encode()
 
 
+def too_large(size: int) -> CommandError:
+    """The one refusal of an oversized command, for entities and services alike."""
+    return CommandError("TOO_LARGE", f"command payload is {size} bytes; the limit is {MAX_COMMAND_BYTES}",
+                        bytes=size, limit=MAX_COMMAND_BYTES)
+
+
 def parse_command(payload: bytes) -> tuple[Any, Any]:
     """(value, request id) from a command payload, or CommandError."""
     if len(payload) > MAX_COMMAND_BYTES:
-        raise CommandError("TOO_LARGE", f"command payload is {len(payload)} bytes; the limit is {MAX_COMMAND_BYTES}")
+        raise too_large(len(payload))
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:

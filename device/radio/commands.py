@@ -6,8 +6,9 @@ module knows every command's fields and whether it may run while a seek or
 scan is busy or while the tuner is off; the service checks the field values
 (device.radio.validate) before any hardware call.
 
-Errors (CommandError): BAD_JSON (not JSON, not an object, not UTF-8, too
-large), BAD_COMMAND (no `cmd`, or an unknown one; details list the commands),
+Errors (CommandError): TOO_LARGE (over 4096 bytes: the daemon refuses those
+before any service sees them, with the same reply as for an entity), BAD_JSON
+(not JSON, not an object, not UTF-8), BAD_COMMAND (no `cmd`, or an unknown one; details list the commands),
 BAD_VALUE (a field the command does not take, or a bad `id`).
 """
 
@@ -18,8 +19,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from device.errors import CommandError
+from device.mqtt.payloads import MAX_COMMAND_BYTES, too_large
 
-MAX_BYTES: Final = 4096
+MAX_BYTES: Final = MAX_COMMAND_BYTES
 
 
 @dataclass(frozen=True)
@@ -82,9 +84,9 @@ def request_id(payload: bytes) -> tuple[str | int | None, str | None]:
 
 
 def parse(payload: bytes) -> Request:
-    """The request in `payload`, or CommandError BAD_JSON / BAD_COMMAND / BAD_VALUE."""
+    """The request in `payload`, or CommandError TOO_LARGE / BAD_JSON / BAD_COMMAND / BAD_VALUE."""
     if len(payload) > MAX_BYTES:
-        raise CommandError("BAD_JSON", f"command is {len(payload)} bytes; the limit is {MAX_BYTES}")
+        raise too_large(len(payload))
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:

@@ -10,12 +10,16 @@ for `<prefix>/<id>/<radio>/set` (docs/topics.md, the radio contract) or None.
 | ← / →          | step down / up one channel                |
 | ↑ / ↓, s / S   | seek up / down                            |
 | 1 … 9          | recall preset slot 1 … 9                  |
+| P, then 1 … 9  | store the station tuned in slot 1 … 9     |
+| P, then 0      | store it in its own or the first free slot|
 | + / -          | volume +1 / -1                            |
 | m              | mute on/off (the opposite of the state)   |
 | p              | power on/off (the opposite of the state)  |
 | x              | cancel a running seek or scan             |
 
-Tab (choose the device) and q (quit) are handled by the view itself.
+Tab (choose the device) and q (quit) are handled by the view itself; so is P, which
+arms the next digit as a store (`radio_command(key, radio, storing=True)`); Esc or any
+other key disarms it.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ _SEQUENCES = {
     "\x1bOA": "up", "\x1bOB": "down", "\x1bOC": "right", "\x1bOD": "left",
     "\x1b[Z": "backtab",
 }
-KEY_HELP = "←→ step ↑↓ seek 1-9 preset +- vol m mute p power Tab device q quit"
+KEY_HELP = "←→ step ↑↓ seek 1-9 preset P1-9 store +- vol m mute p power Tab device q quit"
+STORE_HELP = "store in slot: press 1-9 (0: its own or the first free slot), Esc cancels"
 
 
 def parse_keys(text: str) -> list[str]:
@@ -53,9 +58,17 @@ def parse_keys(text: str) -> list[str]:
     return out
 
 
-def radio_command(key: str, radio: RadioState) -> dict[str, Any] | None:
-    """The radio command for `key`, or None when the key does nothing to a radio."""
+def radio_command(key: str, radio: RadioState, storing: bool = False) -> dict[str, Any] | None:
+    """The radio command for `key`, or None when the key does nothing to a radio.
+
+    With `storing` (the key after P), a digit stores the station tuned: 1-9 in that slot,
+    0 where `preset_set` puts it by default; any other key stores nothing.
+    """
     s = radio.state
+    if storing:
+        if len(key) == 1 and "1" <= key <= "9":
+            return {"cmd": "preset_set", "slot": int(key)}
+        return {"cmd": "preset_set"} if key == "0" else None
     if key in ("right", "left"):
         return {"cmd": "step", "dir": "up" if key == "right" else "down"}
     if key in ("up", "s"):
@@ -82,6 +95,8 @@ def describe_command(cmd: dict[str, Any]) -> str:
     name = str(cmd.get("cmd", "?"))
     if "dir" in cmd:
         return f"{name} {cmd['dir']}"
+    if name == "preset_set":
+        return f"store in slot {cmd['slot']}" if "slot" in cmd else "store"
     if "slot" in cmd:
         return f"preset {cmd['slot']}"
     if "delta" in cmd:

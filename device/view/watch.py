@@ -43,7 +43,7 @@ from rich.console import Console
 from rich.live import Live
 
 from device.errors import BrokerError, TlsError
-from device.view.keys import describe_command, parse_keys, radio_command, status_note
+from device.view.keys import STORE_HELP, describe_command, parse_keys, radio_command, status_note
 from device.view.model import ViewModel
 from device.view.render import plain_line, render
 
@@ -256,10 +256,19 @@ def _remaining(deadline: float | None, cap: float) -> float:
 
 
 def _plain_loop(feed: Feed, model: ViewModel, out: TextIO, stop: threading.Event,
-                deadline: float | None) -> None:
+                deadline: float | None, keys: TextIO | None = None) -> None:
+    """Plain lines; `q` from a terminal stdin still quits when the output is piped (`| tee`)."""
+    with KeyReader(keys) as keyboard:
+        _plain_lines(feed, model, out, stop, deadline, keyboard)
+
+
+def _plain_lines(feed: Feed, model: ViewModel, out: TextIO, stop: threading.Event,
+                 deadline: float | None, keyboard: KeyReader) -> None:
     was_connected = True
     while not stop.is_set():
-        wait = _remaining(deadline, 0.25)
+        if any(k in QUIT_KEYS for k in parse_keys(keyboard.keys())):
+            break
+        wait = _remaining(deadline, 0.1)
         if wait <= 0:
             break
         if was_connected != feed.connected:
@@ -340,6 +349,7 @@ class Controls:
         self.selected: str | None = None
         self.sent = ""
         self.sent_id = ""
+        self.storing = False  # P was pressed: the next digit stores a preset
         self._count = 0
 
     def choose_default(self) -> None:
@@ -364,7 +374,11 @@ class Controls:
         dev = self.model.devices.get(self.selected or "")
         if dev is None or dev.radio is None:
             return False
-        cmd = radio_command(key, dev.radio)
+        storing, self.storing = self.storing, False
+        if key == "P" and not storing:
+            self.storing = True
+            return False
+        cmd = radio_command(key, dev.radio, storing=storing)
         if cmd is None:
             return False
         self._count += 1
@@ -376,6 +390,8 @@ class Controls:
         return False
 
     def note(self) -> str:
+        if self.storing:
+            return STORE_HELP
         dev = self.model.devices.get(self.selected or "")
         if not self.sent or dev is None or dev.radio is None:
             return self.sent

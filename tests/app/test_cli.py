@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,7 +59,7 @@ def test_cli_watch_unreachable_broker_is_one_clear_line() -> None:
     assert "Traceback" not in r.stderr and r.stderr.strip()
 
 
-def test_cli_demo_on_amqtt_shows_every_entity() -> None:
+def test_cli_demo_on_amqtt_shows_every_entity(tmp_path: Path) -> None:
     """The fresh-clone path: no Mosquitto, the `demo` extra's broker library instead."""
     from device.app.amqttbroker import amqtt_available
     from device.config import load_config
@@ -69,18 +70,20 @@ def test_cli_demo_on_amqtt_shows_every_entity() -> None:
         pytest.skip("amqtt is not installed (pip install 'pi2mqtt[demo]')")
     cfg = load_config(ROOT / "examples" / "demo.toml")
     r = pi2mqtt("demo", "--local-broker", "amqtt", "--duration", "12", "--plain", timeout=90,
-                env=dict(os.environ, TERM="dumb"))
+                env=dict(os.environ, TERM="dumb", STATE_DIRECTORY=str(tmp_path / "state")))
     assert r.returncode == 0, r.stderr[-2000:]
     assert "(amqtt)" in r.stderr.splitlines()[0]
     summary = r.stdout.split("pi2mqtt demo summary:", 1)[1].splitlines()[1:]
-    published = {line.split()[0]: int(line.split()[1]) for line in summary if line.strip()}
+    rows = [re.match(r"\s+(\S+)\s+(\d+) published", line) for line in summary]
+    published = {m.group(1): int(m.group(2)) for m in rows if m}
     assert {e.name for _, e in cfg.entities()} <= set(published), summary
     assert all(n > 0 for n in published.values()), summary
     assert "Traceback" not in r.stderr
 
 
-def test_cli_demo_with_broker_shows_every_entity_and_exits_0(broker: Mosquitto) -> None:
+def test_cli_demo_with_broker_shows_every_entity_and_exits_0(broker: Mosquitto, tmp_path: Path) -> None:
     from device.config import load_config
+    from device.view import ViewModel
 
     cfg = load_config(ROOT / "examples" / "demo.toml")
     names = set()
@@ -90,13 +93,31 @@ def test_cli_demo_with_broker_shows_every_entity_and_exits_0(broker: Mosquitto) 
     try:
         sub.subscribe("pi2mqtt/demo/#")
         r = pi2mqtt("demo", "--broker", broker.url, "--duration", "12", "--plain", timeout=60,
-                    env=dict(os.environ, TERM="dumb"))
+                    env=dict(os.environ, TERM="dumb", STATE_DIRECTORY=str(tmp_path / "state")))
         assert r.returncode == 0, r.stderr[-2000:]
         statuses = [m.text for m in sub.on("pi2mqtt/demo/status")]
         assert statuses[0] == "online" and statuses[-1] == "offline"
         seen = {m.topic.split("/")[2] for m in sub.messages if m.topic.count("/") == 2}
         assert names <= seen, f"never published: {sorted(names - seen)}"
-        assert "summary" in r.stdout
         assert "Traceback" not in r.stderr
+        # issue 15: the counts agree — at start, in the view, in the summary.
+        start = re.search(r"(\d+) simulated devices: (\d+) entities and the radio; log in (\S+)", r.stderr)
+        assert start, r.stderr[:500]
+        devices, entities = int(start.group(1)), int(start.group(2))
+        assert (devices, entities) == (len(cfg.entities()), len(names))
+        view = ViewModel()
+        for m in sub.messages:
+            view.apply(m.topic, m.payload, 0.0)
+        assert len(view.devices["demo"].entities) == entities
+        total = re.search(r"summary: (\d+) readings in \S+ — (\d+) from (\d+) entities, (\d+) from the radio; "
+                          r"(\d+) acknowledged by the broker, (\d+) waiting in the outbox, (\d+) dropped", r.stdout)
+        assert total, r.stdout[-1500:]
+        readings, from_entities, n, from_radio, acked, waiting, dropped = map(int, total.groups())
+        assert n == entities and readings == from_entities + from_radio == acked + waiting + dropped
+        rows = [re.match(r"\s+(\S+)\s+(\d+) published", line) for line in r.stdout.splitlines()]
+        assert sum(int(m.group(2)) for m in rows if m) == from_entities
+        # ... and the log it named is still there after the demo ended.
+        log = Path(start.group(3))
+        assert log.is_relative_to(tmp_path / "state") and "started" in log.read_text()
     finally:
         sub.close()

@@ -94,3 +94,19 @@ def test_radio_cancel_stops_a_scan(radio_host: Callable[..., RadioHost]) -> None
     done = host.wait_event(lambda e: e["event"] == "scan_done", timeout=10, after=mark)
     assert done["cancelled"] is True
     host.wait_state(lambda s: s["value"] == 88.4 and s["busy"] is None, after=mark)
+
+
+def test_radio_and_entities_refuse_an_oversized_payload_alike(radio_host: Callable[..., RadioHost]) -> None:
+    # issue 15: 1 MB got TOO_LARGE from an entity but BAD_JSON from the radio, in two shapes.
+    from tests.e2e_radio.radiohost import BASE
+
+    host = radio_host()
+    big = b'{"cmd": "status", "pad": "' + b"x" * 1_000_000 + b'"}'
+    radio = host.cmd(big)
+    mark = host.mark()
+    host.sub.publish(f"{BASE}/some_lamp/set", big)
+    entity = host._wait(f"{BASE}/some_lamp/set/reply", lambda d: True, 10.0, mark, "the entity's reply")
+    expected = {"ok": False, "code": "TOO_LARGE",
+                "message": f"command payload is {len(big)} bytes; the limit is 4096",
+                "details": {"bytes": len(big), "limit": 4096}}
+    assert radio == expected and entity == expected

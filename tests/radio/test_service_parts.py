@@ -21,7 +21,7 @@ def test_commands_parse_keeps_id_and_fields() -> None:
 
 
 @pytest.mark.parametrize(("payload", "code"), [
-    (b"not json", "BAD_JSON"), (b"[]", "BAD_JSON"), (b"\xfe", "BAD_JSON"), (b"{" * 5000, "BAD_JSON"),
+    (b"not json", "BAD_JSON"), (b"[]", "BAD_JSON"), (b"\xfe", "BAD_JSON"), (b"{" * 5000, "TOO_LARGE"),
     (b'{"mhz": 1}', "BAD_COMMAND"), (b'{"cmd": "explode"}', "BAD_COMMAND"), (b'{"cmd": 5}', "BAD_COMMAND"),
     (b'{"cmd": "scan", "fast": true}', "BAD_VALUE"), (b'{"cmd": "scan", "id": [1]}', "BAD_VALUE"),
 ])

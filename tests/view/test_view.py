@@ -420,3 +420,26 @@ def test_render_selected_device_gets_keys_line_and_everything_fits_80x24() -> No
     assert sum("keys" in line for line in lines) == 1 and "seek up ✓" in text
     assert "presets  1 RADIO 1 98.5  2 JAZZ 101.1" in text
     assert "room_pressure" in text  # 14-cell names in two columns
+
+
+def test_watch_with_piped_output_still_quits_on_q(broker: Mosquitto) -> None:
+    # issue 15: `pi2mqtt demo | tee log` — plain lines to a pipe, keys from the terminal.
+    b = broker
+    pub = Subscriber(b.port).connect()
+    pub.publish("pi2mqtt/lab/pressure", reading(1013.25, "hPa"), retain=True)
+    master, slave = pty.openpty()
+    code = f"import sys; from device.view import watch; sys.exit(watch({b.url!r}, duration=60))"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=slave, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, cwd=REPO)
+    os.close(slave)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # printed from the plain loop: the key reader is on
+        assert b"pressure" in line and b"1013.25 hPa" in line, line
+        os.write(master, b"q")
+        assert proc.wait(15) == 0  # duration=60: only q ends it this soon
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+        pub.close()

@@ -60,6 +60,15 @@ def test_keys_map_to_radio_commands() -> None:
     assert describe_command({"cmd": "preset_recall", "slot": 2}) == "preset 2"
 
 
+def test_keys_store_a_preset_after_p() -> None:
+    radio = RadioState("radio", state={"value": 98.5, "power": True})
+    assert radio_command("3", radio, storing=True) == {"cmd": "preset_set", "slot": 3}
+    assert radio_command("0", radio, storing=True) == {"cmd": "preset_set"}
+    assert radio_command("s", radio, storing=True) is None  # any other key disarms, sends nothing
+    assert radio_command("3", radio) == {"cmd": "preset_recall", "slot": 3}
+    assert describe_command({"cmd": "preset_set", "slot": 3}) == "store in slot 3"
+
+
 def test_keys_status_note_matches_the_reply_by_id() -> None:
     assert status_note("seek up", "w1", None) == "seek up …"
     assert status_note("seek up", "w1", {"ok": True, "id": "w0"}) == "seek up …"
@@ -155,12 +164,12 @@ def demo_daemon(broker: Mosquitto, tmp_path: Path) -> Iterator[tuple[Daemon, Ech
 class Screen:
     """A child on an 80x24 pty (by default `watch(url)`); collects what it draws."""
 
-    def __init__(self, url: str, argv: list[str] | None = None) -> None:
+    def __init__(self, url: str, argv: list[str] | None = None, env: dict[str, str] | None = None) -> None:
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
         code = f"import sys; from device.view import watch; sys.exit(watch({url!r}, duration=60))"
         self.proc = subprocess.Popen(argv or [sys.executable, "-c", code], stdin=slave, stdout=slave,
-                                     stderr=slave, cwd=REPO, env=dict(os.environ, TERM="xterm-256color"))
+                                     stderr=slave, cwd=REPO, env=dict(os.environ, TERM="xterm-256color", **(env or {})))
         os.close(slave)
         self.raw = b""
 
@@ -226,8 +235,17 @@ def test_view_shows_demo_devices_and_radio_in_80x24_and_keys_send_commands(
             got = msgs[-1].json()
             assert {k: v for k, v in got.items() if k != "id"} == expected, key
         screen.read_until(r"muted")
-        assert [c["cmd"] for c in radio.received] == ["step", "seek", "preset_recall", "volume", "mute"]
-        assert len({c["id"] for c in radio.received}) == 5
+        # issue 15: a key stores a preset — P arms it, the digit picks the slot.
+        n = len(subscriber.on("pi2mqtt/demo/radio/set"))
+        screen.key("P")
+        screen.read_until(r"store in slot: press 1-9")
+        screen.key("3")
+        msgs = subscriber.wait_count(lambda m: m.topic == "pi2mqtt/demo/radio/set", n + 1)
+        assert {k: v for k, v in msgs[-1].json().items() if k != "id"} == {"cmd": "preset_set", "slot": 3}
+        screen.read_until(r"store in slot 3")
+        assert [c["cmd"] for c in radio.received] == ["step", "seek", "preset_recall", "volume", "mute",
+                                                      "preset_set"]
+        assert len({c["id"] for c in radio.received}) == 6
     finally:
         assert screen.close() == 0
 
@@ -256,12 +274,12 @@ def test_view_tab_moves_the_keys_to_the_other_device(
         assert screen.close() == 0
 
 
-def test_demo_live_view_in_80x24_acts_on_keys(broker: Mosquitto, subscriber: Subscriber) -> None:
+def test_demo_live_view_in_80x24_acts_on_keys(broker: Mosquitto, subscriber: Subscriber, tmp_path: Path) -> None:
     """`pi2mqtt demo` itself (hwsim devices, the real radio service) on a pty, driven by keys."""
     subscriber.subscribe("pi2mqtt/demo/radio/set")
     subscriber.subscribe("pi2mqtt/demo/radio/set/reply")
     screen = Screen(broker.url, [sys.executable, "-m", "device", "demo", "--broker", broker.url,
-                                 "--duration", "60"])
+                                 "--duration", "60"], env={"STATE_DIRECTORY": str(tmp_path / "state")})
     try:
         text = screen.read_until(r"FM \d+\.\d\d MHz", timeout=30)
         text += screen.read_until(r"keys .*step")
