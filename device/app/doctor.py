@@ -19,7 +19,13 @@ from typing import TextIO
 from gpiozero import Factory
 
 from device.app.doctor_link import check_broker, check_coprocessor
-from device.app.doctor_local import Finding, check_clock, check_gpio, ntp_synchronized
+from device.app.doctor_local import (
+    Finding,
+    check_clock,
+    check_gpio,
+    check_service,
+    ntp_synchronized,
+)
 from device.config import Config
 
 
@@ -41,6 +47,8 @@ def run_doctor(cfg: Config, source: str, *, out: TextIO | None = None, factory: 
                 print(line, file=out, flush=True)
 
     owned = factory is None
+    if owned:
+        emit(check_service())
     gpio, factory = check_gpio(cfg, source, factory)
     emit(gpio)
     try:

@@ -95,14 +95,21 @@ def open_factory(cfg: Config, source: str) -> tuple[Finding, Factory | None]:
     return Finding("ok", "gpio", f"pin factory {name} ({how})"), factory
 
 
-def check_pins(cfg: Config, factory: Factory) -> Iterator[Finding]:
-    """Each configured pin can be claimed now (then released at once)."""
+def check_pins(cfg: Config, factory: Factory, spi_dir: Path = Path("/dev")) -> Iterator[Finding]:
+    """Each configured pin can be claimed now (then released at once).
+
+    With hardware SPI on (`/dev/spidev0.N`), the MCP3008's pins belong to the kernel's
+    SPI driver and gpiozero talks to them through spidev: they are not claimed.
+    """
     pins = configured_pins(cfg)
     if isinstance(factory, MockFactory):
         yield Finding("ok", "pins", f"{len(pins)} configured; simulated pins, nothing to claim")
         return
+    spi = [spi_dir / f"spidev0.{m.select}" for m in cfg.mcp3008]
+    hardware_spi = bool(spi) and all(dev.exists() for dev in spi)
+    claim = {p: o for p, o in pins.items() if not (hardware_spi and o.endswith("(SPI0)"))}
     busy = []
-    for pin, owner in sorted(pins.items()):
+    for pin, owner in sorted(claim.items()):
         try:
             claimed = factory.pin(pin)
             claimed.close()
@@ -112,13 +119,14 @@ def check_pins(cfg: Config, factory: Factory) -> Iterator[Finding]:
                                 "(sudo systemctl stop pi2mqtt)? `gpioinfo` names the holder"))
     yield from busy
     if not busy:
-        yield Finding("ok", "pins", f"{len(pins)} configured, all free: "
-                      + ", ".join(f"GPIO{p}" for p in sorted(pins)))
-    if cfg.mcp3008 and not isinstance(factory, MockFactory):
-        dev = Path(f"/dev/spidev0.{cfg.mcp3008[0].select}")
-        if not dev.exists():
-            yield Finding("warn", "spi", f"{dev} missing: the MCP3008 falls back to software SPI",
-                          "enable SPI: sudo raspi-config nonint do_spi 0, then reboot")
+        yield Finding("ok", "pins", f"{len(claim)} configured, all free: "
+                      + ", ".join(f"GPIO{p}" for p in sorted(claim)))
+    if hardware_spi:
+        yield Finding("ok", "spi", "hardware SPI for the MCP3008: " + ", ".join(str(d) for d in spi))
+    elif spi:
+        missing = ", ".join(str(d) for d in spi if not d.exists())
+        yield Finding("warn", "spi", f"{missing} missing: the MCP3008 falls back to software SPI",
+                      "enable SPI: sudo raspi-config nonint do_spi 0, then reboot")
 
 
 def check_gpio(cfg: Config, source: str, factory: Factory | None) -> tuple[list[Finding], Factory | None]:
@@ -132,6 +140,22 @@ def check_gpio(cfg: Config, source: str, factory: Factory | None) -> tuple[list[
     if factory is not None:
         found.extend(check_pins(cfg, factory))
     return found, factory
+
+
+# -- the service ----------------------------------------------------------------------
+def check_service(unit: str = "pi2mqtt.service") -> list[Finding]:
+    """A warning when the daemon runs now: it holds the pins and the port doctor checks."""
+    tool = shutil.which("systemctl")
+    if tool is None:
+        return []
+    try:
+        running = subprocess.run([tool, "is-active", "--quiet", unit], timeout=5).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    if not running:
+        return []
+    return [Finding("warn", "service", f"{unit} is running: it holds the pins and the serial port, "
+                    "so those checks fail", "sudo systemctl stop pi2mqtt, run doctor, start it again")]
 
 
 # -- clock ------------------------------------------------------------------------------

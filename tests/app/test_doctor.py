@@ -266,3 +266,15 @@ def test_doctor_expects_the_firmware_of_its_release() -> None:
     from p2mfw.main import FW_VERSION
 
     assert FIRMWARE_VERSION == FW_VERSION
+
+
+def test_doctor_leaves_the_spi_pins_to_the_kernel_with_hardware_spi(tmp_path: Path) -> None:
+    cfg, _ = write_config(tmp_path, '[[button]]\nname = "b"\npin = 17\n[[mcp3008]]\nname = "m"\nchannel = 0\n')
+    factory = _BusyFactory()
+    found = list(check_pins(cfg, factory, spi_dir=tmp_path))  # no spidev: software SPI on GPIO 8-11
+    assert [(f.status, f.topic) for f in found] == [("ok", "pins"), ("warn", "spi")]
+    assert "GPIO8, GPIO9, GPIO10, GPIO11, GPIO17" in found[0].text
+    (tmp_path / "spidev0.0").touch()  # SPI enabled: the kernel's SPI driver owns those pins
+    found = list(check_pins(cfg, factory, spi_dir=tmp_path))
+    assert [(f.status, f.topic) for f in found] == [("ok", "pins"), ("ok", "spi")]
+    assert found[0].text == "1 configured, all free: GPIO17"
