@@ -50,3 +50,14 @@ def test_radio_captures_decode_end_to_end(radio_host: Callable[..., RadioHost], 
     print(f"\n{chip}: {sum(fields)} of {len(fields)} fields of {len(results)} captures decode as published")
     wrong = {n: [f for f, ok in per.items() if not ok] for n, per in results.items()}
     assert not {n: f for n, f in wrong.items() if f}, wrong
+
+
+def test_radio_state_carries_the_rds_block_error_rate(radio_host: Callable[..., RadioHost]) -> None:
+    """`rds_bler` in the radio state: 0 on a clean station, up when blocks are damaged; `snr` null."""
+    host = radio_host()
+    clean = host.wait_state(lambda s: s.get("rds_bler") == 0.0, timeout=TIMEOUT_S)
+    assert clean["snr"] is None  # neither chip reports an SNR
+    mark = host.mark()
+    host.control("radio/error_rate", {"rate": 0.6, "mhz": 88.4})
+    noisy = host.wait_state(lambda s: (s.get("rds_bler") or 0) >= 10, timeout=TIMEOUT_S, after=mark)
+    assert noisy["value"] == 88.4
