@@ -43,6 +43,7 @@ from rich.console import Console
 from rich.live import Live
 
 from device.errors import BrokerError, TlsError
+from device.view.fleet import FLEET_MIN, FleetState, fleet_rows, render_fleet
 from device.view.keys import STORE_HELP, describe_command, parse_keys, radio_command, status_note
 from device.view.model import ViewModel
 from device.view.render import plain_line, render
@@ -398,14 +399,34 @@ class Controls:
         return status_note(self.sent, self.sent_id, dev.radio.last_reply)
 
 
+def _handle_keys(keys: list[str], controls: Controls, fleet: FleetState, model: ViewModel) -> bool:
+    """Keys to the fleet list first (when it is shown), then to the device view; True: quit."""
+    for key in keys:
+        if fleet.open is not None or len(model.devices) >= FLEET_MIN:
+            ids = [d.id for d in fleet_rows(model, fleet, time.time())]
+            if fleet.handle(key, ids):
+                continue
+            if fleet.open is None and key not in QUIT_KEYS:
+                continue  # radio keys act only in a device opened from the list
+            controls.selected = fleet.open
+        if controls.handle(key):
+            return True
+    return False
+
+
 def _live_loop(feed: Feed, model: ViewModel, out: TextIO, stop: threading.Event,
                deadline: float | None) -> None:
     console = Console(file=out)
     period = 1.0 / REFRESH_PER_SECOND
     controls = Controls(model, feed)
+    fleet = FleetState()
 
     def frame() -> Any:
         state = "" if feed.connected else "  (reconnecting)"
+        if fleet.open is not None or len(model.devices) >= FLEET_MIN:
+            controls.selected = fleet.open
+            return render_fleet(model, fleet, console.width, console.height, now=time.time(),
+                                source=feed.url + state, note=controls.note())
         controls.choose_default()
         return render(model, console.width, console.height, now=time.time(),
                       source=feed.url + state, selected=controls.selected, note=controls.note())
@@ -415,7 +436,7 @@ def _live_loop(feed: Feed, model: ViewModel, out: TextIO, stop: threading.Event,
         next_draw = time.monotonic() + period
         while not stop.is_set():
             keys = parse_keys(keyboard.keys())
-            if any(controls.handle(k) for k in keys):
+            if _handle_keys(keys, controls, fleet, model):
                 break
             if keys:
                 next_draw = time.monotonic()  # show the key's effect at once
