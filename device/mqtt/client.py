@@ -13,7 +13,8 @@ reconnect is off. TLS is decided by the URL alone: `mqtts://` never falls back t
 plaintext.
 
 Failover and protocol: several URLs make a ring (`device.mqtt.brokers`): a failed
-attempt or a dropped connection moves to the next URL, after the same backoff; one
+attempt or a dropped connection moves to the next URL (the backoff grows once per
+round of the list); one
 paho Client throughout, so its unacknowledged messages go to the new node. MQTT 5
 unless a broker refuses it (then 3.1.1 with that broker, at once). What is counted:
 `device.mqtt.figures`. The client subscribes to its own status and answers a late
@@ -246,7 +247,7 @@ class MqttClient:
                 self.ring.failed()
             if self._stop.is_set():
                 return
-            delay = self.backoff(attempt)
+            delay = self.backoff(attempt // len(self.brokers))  # grows once per round of the list
             attempt += 1
             log.debug("next connection attempt in %.1fs", delay)
             self._stop.wait(delay)
