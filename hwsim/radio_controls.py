@@ -11,7 +11,7 @@ spaces, `----` for a lost block (RDS Spy and redsea hex output; see
 | path | payload | does |
 |---|---|---|
 | `radio/stations` | — | list the stations (the world's `describe()`) |
-| `radio/add` | `{"mhz", "ps"?, "rssi"?, "pi"?, "radiotext"? (text or list), "stereo"?, "pty"?, "tp"?, "ta"?, "af"? [MHz], "rds"?, "error_rate"?, "groups"? [hex text], "groups_file"? (path)}` | put a station on air (replaces one on that frequency); with `groups` or `groups_file` it broadcasts those recorded groups, looping |
+| `radio/add` | `{"mhz", "ps"?, "rssi"?, "pi"?, "radiotext"? (text or list), "stereo"?, "pty"?, "tp"?, "ta"?, "af"? [MHz], "rds"?, "error_rate"?, "ecc"?, "language"?, "ptyn"?, "rtplus"? (tags "artist - title" radiotexts), "groups"? [hex text], "groups_file"? (path)}` | put a station on air (replaces one on that frequency); with `groups` or `groups_file` it broadcasts those recorded groups, looping |
 | `radio/remove` | `{"mhz"}` or a bare number | take it off air |
 | `radio/move` | `{"mhz", "to"}` | move a station (keeps PI, PS, text) |
 | `radio/rssi` | `{"mhz", "rssi"}` | signal strength in dBµV |
@@ -79,19 +79,24 @@ def _khz(doc: Doc, key: str = "mhz") -> int:
     return parse_mhz(doc[key], key)
 
 
-def _pi(value: Any) -> int:
+def _hex(value: Any, key: str, bits: int) -> int:
+    """Hex text ("D311") or an integer that fits `bits` bits."""
     if isinstance(value, str):
         try:
-            pi = int(value, 16)
+            number = int(value, 16)
         except ValueError:
-            raise ValueError(f"pi must be hex text such as \"D311\", got {value!r}") from None
+            raise ValueError(f"{key} must be hex text such as \"D311\", got {value!r}") from None
     elif isinstance(value, int) and not isinstance(value, bool):
-        pi = value
+        number = value
     else:
-        raise ValueError("pi must be hex text or an integer")
-    if not 0 <= pi <= 0xFFFF:
-        raise ValueError("pi must fit 16 bits")
-    return pi
+        raise ValueError(f"{key} must be hex text or an integer")
+    if not 0 <= number < 1 << bits:
+        raise ValueError(f"{key} must fit {bits} bits")
+    return number
+
+
+def _pi(value: Any) -> int:
+    return _hex(value, "pi", 16)
 
 
 def _num(doc: Doc, key: str) -> float:
@@ -155,8 +160,22 @@ def make_station(d: Doc) -> Station:
         ps=ps, radiotexts=texts, pty=int(d.get("pty", 0)), tp=bool(d.get("tp", False)),
         ta=bool(d.get("ta", False)), af=[parse_mhz(a, "af") for a in af],
         error_rate=float(d.get("error_rate", 0.0)), rds=bool(d.get("rds", True)),
-        clock=not recorded, recorded=recorded,
+        clock=not recorded, recorded=recorded, **_extras(d),
     )
+
+
+def _extras(d: Doc) -> Doc:
+    """ecc (hex text or int), language (int or hex text), ptyn (<= 8), rtplus (bool)."""
+    out: Doc = {}
+    for key, bits in (("ecc", 8), ("language", 12)):
+        if d.get(key) is not None:
+            out[key] = _hex(d[key], key, bits)
+    ptyn = d.get("ptyn", "")
+    if not isinstance(ptyn, str) or len(ptyn) > MAX_PS:
+        raise ValueError(f"ptyn must be a text of at most {MAX_PS} characters")
+    out["ptyn"] = ptyn
+    out["rtplus"] = bool(d.get("rtplus", False))
+    return out
 
 
 def _station_call(fn: Callable[[Doc], Any]) -> Callable[[str], Any]:

@@ -47,14 +47,19 @@ import time
 from p2mfw import compat
 
 from hwsim.chips.rds_groups import (
+    RTPLUS_AID,
     af_pairs,
     clock_fields,
     group_0a,
     group_0b,
+    group_1a,
     group_2a,
     group_2b,
+    group_3a,
     group_4a,
+    group_10a,
     rt_segments,
+    rtplus_group,
 )
 from hwsim.chips.rng import XorShift32
 
@@ -63,6 +68,9 @@ RECEIVE_WINDOW_KHZ = 30
 STEREO_MIN_DBUV = 30
 RDS_SYNC_MIN_DBUV = 18
 DEFAULT_PATTERN = (0, 0, 0, 0, 2, 2)
+RTPLUS_GROUP = 11  # RadioText+ in group 11A, announced by 3A
+RTPLUS_ARTIST = 4  # RT+ content types (item.artist, item.title)
+RTPLUS_TITLE = 1
 
 # Seconds between 1970-01-01 and this port's time.time() epoch (2000 on some MicroPython ports).
 _EPOCH_SHIFT = 946684800 if time.gmtime(0)[0] == 2000 else 0
@@ -123,7 +131,8 @@ class Station:
                  fade_depth: float = 0, fade_period_s: float = 30, error_rate: float = 0.0,
                  rds: bool = True, version_b: bool = False,
                  pattern: tuple[int, ...] = DEFAULT_PATTERN,
-                 recorded: list[tuple] | None = None) -> None:
+                 recorded: list[tuple] | None = None, ecc: int | None = None,
+                 language: int | None = None, ptyn: str = "", rtplus: bool = False) -> None:
         self.khz = khz
         self.rssi = rssi
         self.stereo = stereo
@@ -147,6 +156,13 @@ class Station:
         # Recorded groups (A, B, C, D; None = a block lost in the recording), looped.
         self.recorded = list(recorded or [])
         self.rec_index = 0
+        # Beyond the basics, sent in an extra slot after each pattern when any is set:
+        # 1A (ECC, language), 10A (PTYN), 3A + 11A (RadioText+ tagging "artist - title").
+        self.ecc = ecc
+        self.language = language
+        self.ptyn = ptyn
+        self.rtplus = rtplus
+        self.extra_index = 0
         # scheduler state
         self.slot = 0
         self.ps_seg = 0
@@ -170,7 +186,8 @@ class Station:
             "pty": self.pty, "tp": self.tp, "ta": self.ta, "af": list(self.af),
             "fade_depth": self.fade_depth, "fade_period_s": self.fade_period_s,
             "error_rate": self.error_rate, "rds": self.rds, "version_b": self.version_b,
-            "recorded_groups": len(self.recorded),
+            "recorded_groups": len(self.recorded), "ecc": self.ecc, "language": self.language,
+            "ptyn": self.ptyn, "rtplus": self.rtplus,
         }
 
 
@@ -344,7 +361,13 @@ class RadioWorld:
             s.last_minute = minute
             mjd, hour, mnt = clock_fields(minute * 60)
             return group_4a(s.pi, mjd, hour, mnt, s.tz_half_hours, s.pty, s.tp)
-        kind = s.pattern[s.slot % len(s.pattern)] if s.pattern else 0
+        extras = self._extra_groups(s)
+        if extras and s.pattern and s.slot % (len(s.pattern) + 1) == len(s.pattern):
+            s.slot += 1
+            s.extra_index += 1
+            return extras[(s.extra_index - 1) % len(extras)]
+        cycle = len(s.pattern) + (1 if extras else 0)
+        kind = s.pattern[(s.slot % cycle) % len(s.pattern)] if s.pattern else 0
         s.slot += 1
         text = self._radiotext(s) if kind == 2 else None
         if text is None:
@@ -362,6 +385,23 @@ class RadioWorld:
         if s.version_b:
             return group_2b(s.pi, seg, text, s.ab, s.pty, s.tp)
         return group_2a(s.pi, seg, text, s.ab, s.pty, s.tp)
+
+    def _extra_groups(self, s: Station) -> list[tuple[int, int, int, int]]:
+        """The station's 1A, 10A and RT+ groups (one goes out per pattern cycle)."""
+        out = []
+        if s.ecc is not None:
+            out.append(group_1a(s.pi, 0, s.ecc & 0xFF, s.pty, s.tp))
+        if s.language is not None:
+            out.append(group_1a(s.pi, 3, s.language & 0xFFF, s.pty, s.tp))
+        if s.ptyn:
+            out += [group_10a(s.pi, seg, s.ptyn, 0, s.pty, s.tp) for seg in (0, 1)]
+        text = self._radiotext(s) if s.rtplus else None
+        at = text.find(" - ") if text else -1
+        if text and 0 < at < len(text) - 3:
+            tags = [(RTPLUS_ARTIST, 0, min(at, 64)), (RTPLUS_TITLE, at + 3, min(len(text) - at - 3, 32))]
+            out.append(group_3a(s.pi, RTPLUS_GROUP, False, RTPLUS_AID, 0, s.pty, s.tp))
+            out.append(rtplus_group(s.pi, RTPLUS_GROUP, tags, s.rt_index & 1, True, s.pty, s.tp))
+        return out
 
     def next_group(self, s: Station, rssi: float) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:
         """The next group as received at `rssi`: (blocks, error levels per block)."""

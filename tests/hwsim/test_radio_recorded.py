@@ -92,3 +92,28 @@ def test_radio_generated_station_still_has_no_recording() -> None:
     world = RadioWorld([Station(88400, pi=0xD311, ps="ALPHA FM", clock=False)], clock=SimClock())
     blocks, _ = world.next_group(world.stations[0], 60.0)
     assert blocks[0] == 0xD311 and blocks[1] >> 12 == 0
+
+
+def test_radio_add_station_with_ecc_language_ptyn_and_rtplus() -> None:
+    from device.radio.rds.decoder import RdsDecoder  # the daemon's decoder reads what hwsim sends
+
+    reg, world = _setup()
+    doc = {"mhz": 94.0, "pi": "D3A3", "ps": "EXAMPLE", "radiotext": "The Examples - Test Pattern",
+           "ecc": "E0", "language": 8, "ptyn": "Charts", "rtplus": True}
+    assert _add(reg, doc)["ok"]
+    station = world.station(94000)
+    assert station is not None and station.describe()["ptyn"] == "Charts"
+    dec = RdsDecoder()
+    for _ in range(400):
+        blocks, errors = world.next_group(station, 60.0)
+        dec.feed(*blocks, errors=errors)
+    st = dec.state.as_dict()
+    assert (st["ps"], st["ecc"], st["country"], st["language"], st["ptyn"]) == (
+        "EXAMPLE ", "E0", "DE", "German", "Charts")
+    assert (st["artist"], st["title"]) == ("The Examples", "Test Pattern")
+
+
+def test_radio_add_refuses_bad_extras() -> None:
+    reg, _world = _setup()
+    assert "ecc must fit 8 bits" in str(_add(reg, {"mhz": 94.0, "ecc": "1E0"})["error"])
+    assert "ptyn must be a text" in str(_add(reg, {"mhz": 94.0, "ptyn": "much too long"})["error"])
