@@ -408,6 +408,18 @@ def test_bme280_attach_absent_chip_recovers_when_plugged():
     assert abs(reply["t"] - 500) <= 5
 
 
+def test_bme280_id_reads_the_chip_id_register_only():
+    # `pi2mqtt doctor` asks for the id (register 0xD0) to tell a missing chip from a wrong one.
+    bus, chip, _room = _rig()
+    server = FakeServer()
+    drv.attach(server, bus, ADDR)
+    assert server.call("bme280.id") == {"addr": ADDR, "id": 0x60}
+    chip.chip_id = 0x58  # a BMP280 answers with its own id, not an error
+    assert server.call("bme280.id") == {"addr": ADDR, "id": 0x58}
+    bus.set_nack(ADDR)
+    assert server.error_code("bme280.id") == "ABSENT"
+
+
 def test_bme280_attach_reinitialises_a_power_cycled_chip():
     bus, chip, _room = _rig()
     server = FakeServer()
