@@ -94,8 +94,11 @@ elif dpkg-query -W -f='${Status}\n' "${GPIO_PACKAGES[@]}" 2>/dev/null \
     | grep -c '^install ok installed' | grep -qx "${#GPIO_PACKAGES[@]}"; then
   say "GPIO backend: ${GPIO_PACKAGES[*]} present"
 elif command -v apt-get >/dev/null 2>&1 || [ "$DRY" = 1 ]; then
-  run apt-get update --quiet
-  run apt-get install --yes --no-install-recommends "${GPIO_PACKAGES[@]}"
+  run apt-get update --quiet || say "warning: apt-get update failed; trying the install anyway"
+  # Plain Debian Bookworm has python3-spidev but no python3-lgpio (Raspberry Pi OS's archive
+  # has both): then the `pi` extra below takes lgpio from PyPI (wheels up to CPython 3.12).
+  run apt-get install --yes --no-install-recommends "${GPIO_PACKAGES[@]}" \
+    || say "warning: apt-get could not install ${GPIO_PACKAGES[*]}; pip tries the 'pi' extra (docs/hardware.md)"
 else
   say "GPIO backend: no apt-get here; install lgpio and spidev for $PYTHON yourself"
 fi
