@@ -27,6 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from paho.mqtt.properties import Properties
+
 from device import __version__
 from device.components.base import Component, EventComponent, OutputComponent, PolledComponent
 from device.components.registry import build_components
@@ -39,6 +41,7 @@ from device.core.seqsync import SeqSync
 from device.core.services import Service
 from device.core.statedir import SeqStore
 from device.core.timefmt import iso_ms
+from device.core.values import Command
 from device.errors import CommandError
 from device.link import LinkClient, LinkValue
 from device.mqtt import payloads
@@ -86,7 +89,7 @@ class Daemon:
         self._publish_lock = threading.Lock()
         self._reconfigure_lock = threading.Lock()  # a command waits while the devices are rebuilt
         self._stop = threading.Event()
-        self._commands: queue.Queue[tuple[str, bytes, Any] | None] = queue.Queue(maxsize=256)
+        self._commands: queue.Queue[Command | None] = queue.Queue(maxsize=256)
         self._command_thread = threading.Thread(target=self._command_loop, name="commands", daemon=True)
         self._rate = TokenBucket(rate=20.0, burst=50)
         self.started_at = time.time()
@@ -452,38 +455,40 @@ class Daemon:
             self.publish_diagnostics()
 
     # -- commands --------------------------------------------------------------------------
-    def _on_command(self, topic: str, payload: bytes, props: Any) -> None:
+    def _on_command(self, topic: str, payload: bytes, props: Properties | None) -> None:
         entity = self.topics.command_entity(topic)
         if entity is None:
             return
+        cmd = Command(entity, payload, getattr(props, "ResponseTopic", None) or None,
+                      getattr(props, "CorrelationData", None))
         if not self._rate.take():
             self.commands_dropped += 1
             # Over the limit: answered, not queued. Replies are cheap; work is not.
-            self._reply(entity, payloads.reply_error(CommandError("RATE_LIMITED", "too many commands; slow down")), props)
+            self._reply(cmd, payloads.reply_error(CommandError("RATE_LIMITED", "too many commands; slow down")))
             return
         if len(payload) > payloads.MAX_COMMAND_BYTES:
             # Refused before it is queued or parsed, with one reply for entities and services alike.
             self.commands_failed += 1
-            self._reply(entity, payloads.reply_error(payloads.too_large(len(payload))), props)
+            self._reply(cmd, payloads.reply_error(payloads.too_large(len(payload))))
             return
         try:
-            self._commands.put_nowait((entity, payload, props))
+            self._commands.put_nowait(cmd)
         except queue.Full:
-            self._reply(entity, payloads.reply_error(CommandError("BUSY", "too many commands queued; try again")), props)
+            self._reply(cmd, payloads.reply_error(CommandError("BUSY", "too many commands queued; try again")))
 
     def _command_loop(self) -> None:
         while True:
             item = self._commands.get()
             if item is None or self._stop.is_set():
                 return
-            entity, payload, props = item
             try:
                 with self._reconfigure_lock:
-                    self._handle_command(entity, payload, props)
+                    self._handle_command(item)
             except Exception:
-                log.exception("command to %s failed unexpectedly", entity)
+                log.exception("command to %s failed unexpectedly", item.entity)
 
-    def _handle_command(self, entity: str, payload: bytes, props: Any) -> None:
+    def _handle_command(self, cmd: Command) -> None:
+        entity, payload = cmd.entity, cmd.payload
         service = self.services.get(entity)
         if service is not None:
             try:
@@ -491,7 +496,7 @@ class Daemon:
             except Exception as e:  # a service must not raise; answer anyway
                 log.exception("service %s command failed", entity)
                 body = payloads.reply_error(CommandError("INTERNAL", f"{type(e).__name__}: {e}"))
-            self._reply(entity, body, props)
+            self._reply(cmd, body)
             return
         req_id = None
         try:
@@ -512,24 +517,21 @@ class Daemon:
                 raise CommandError("DEVICE_ERROR", f"{entity}: {e}") from None
             self.publish_value(comp, new, time.time())
             self.commands_ok += 1
-            self._reply(entity, payloads.reply_ok(new, req_id), props)
+            self._reply(cmd, payloads.reply_ok(new, req_id))
         except CommandError as e:
             self.commands_failed += 1
             log.info("command to %s refused: %s", entity, e)
-            self._reply(entity, payloads.reply_error(e, req_id), props)
+            self._reply(cmd, payloads.reply_error(e, req_id))
 
-    def _reply(self, entity: str, body: bytes, props: Any) -> None:
-        self.client.publish_now(self.topics.reply(entity), body, qos=1)
-        response_topic = getattr(props, "ResponseTopic", None) if props is not None else None
-        if response_topic:
+    def _reply(self, cmd: Command, body: bytes) -> None:
+        self.client.publish_now(self.topics.reply(cmd.entity), body, qos=1)
+        if cmd.response_topic:
             from paho.mqtt.packettypes import PacketTypes
-            from paho.mqtt.properties import Properties
 
             out = Properties(PacketTypes.PUBLISH)
-            corr = getattr(props, "CorrelationData", None)
-            if corr is not None:
-                out.CorrelationData = corr
-            self.client.publish_now(response_topic, body, qos=1, properties=out)
+            if cmd.correlation is not None:
+                out.CorrelationData = cmd.correlation
+            self.client.publish_now(cmd.response_topic, body, qos=1, properties=out)
 
     # -- diagnostics ------------------------------------------------------------------------
     def diagnostics(self) -> dict[str, Any]:

@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import threading
-from typing import Any
 
 from device.core.statedir import SeqStore
 from device.mqtt.client import MqttClient
@@ -58,7 +57,7 @@ class SeqSync:
         if not self._finished:
             self.client.publish_now(self._marker, self._nonce, qos=1)
 
-    def _on_message(self, topic: str, payload: bytes, props: Any) -> None:
+    def _on_message(self, topic: str, payload: bytes, props: object) -> None:
         if topic == self._marker:
             if payload == self._nonce:
                 self._done.set()

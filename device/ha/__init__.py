@@ -158,7 +158,7 @@ class Discovery:
     def _radio_service(self) -> Any:
         return next((s for s in self._daemon.services.values() if hasattr(s, "band_limits")), None)
 
-    def _on_ha_status(self, topic: str, payload: bytes, props: Any) -> None:
+    def _on_ha_status(self, topic: str, payload: bytes, props: object) -> None:
         if payload.strip().lower() != b"online":
             return
         with self._lock:

@@ -73,7 +73,7 @@ UNSUPPORTED_PROTOCOL = (0x84, 0x01)  # CONNACK: MQTT 5 "Unsupported protocol ver
 RECONNECT_MIN = 1.0
 RECONNECT_MAX = 10.0
 
-CommandHandler = Callable[[str, bytes, Any], None]
+CommandHandler = Callable[[str, bytes, Properties | None], None]
 StateHandler = Callable[[str], None]
 
 
@@ -141,7 +141,7 @@ class MqttClient:
         self._direct: dict[int, str] = {}  # mid -> topic of recent direct QoS>0 publishes
         self.connected_at = 0.0  # wall time of the current connection
         self.latest_ts: dict[str, float] = {}
-        self._extra_subs: dict[str, tuple[int, Callable[[str, bytes, Any], None]]] = {}
+        self._extra_subs: dict[str, tuple[int, CommandHandler]] = {}
         self._connected_hooks: list[Callable[[], None]] = []
         self.callback_errors = 0
         self.connects = 0
@@ -271,7 +271,7 @@ class MqttClient:
         self.last_error = message
         self._set_state(state)
 
-    def subscribe(self, topic: str, handler: Callable[[str, bytes, Any], None], qos: int = 1) -> None:
+    def subscribe(self, topic: str, handler: CommandHandler, qos: int = 1) -> None:
         """Also receive `topic` (a filter); renewed on every reconnect. Call before start()."""
         self._extra_subs[topic] = (qos, handler)
         if self._connected.is_set():
