@@ -25,7 +25,7 @@ from typing import Any
 
 from hwsim.control import Handler, parse_number
 from hwsim.sim import ButtonDevice, Simulation
-from hwsim.world import BUTTON_BOUNCE, Clock, Contact, Line
+from hwsim.world import BUTTON_BOUNCE, Contact, EventClock, Line
 
 BUTTON_KEYS = ("seek_up_pin", "seek_down_pin", "preset_next_pin", "preset_prev_pin", "mute_pin")
 MAX_TURN = 100
@@ -34,7 +34,7 @@ MAX_TURN = 100
 class QuadratureEncoder:
     """Two contacts to ground driven in quadrature; `position` counts detents (+ = clockwise)."""
 
-    def __init__(self, a: Line, b: Line, clock: Clock, *, edge_gap: float = 0.002,
+    def __init__(self, a: Line, b: Line, clock: EventClock, *, edge_gap: float = 0.002,
                  detent_gap: float = 0.02) -> None:
         self.a, self.b, self.clock = a, b, clock
         self.edge_gap = edge_gap

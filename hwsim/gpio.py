@@ -62,9 +62,9 @@ from hwsim.world import (
     HCSR04_ECHO_DELAY,
     REED_BOUNCE,
     Cancellable,
-    Clock,
     Contact,
-    LightLevel,
+    Daylight,
+    EventClock,
     Mcp3008,
     OutputRecord,
     Pir,
@@ -201,7 +201,7 @@ class SimPin(MockPin):
 class ChargingWatcher(PinWatcher):
     """An LDR + capacitor on a pin: charges from the moment the pin turns input."""
 
-    def __init__(self, light: LightLevel, clock: Clock) -> None:
+    def __init__(self, light: Daylight, clock: EventClock) -> None:
         self.light = light
         self.clock = clock
         self._pending: Cancellable | None = None
@@ -219,7 +219,7 @@ class ChargingWatcher(PinWatcher):
 class EchoWatcher(PinWatcher):
     """An HC-SR04 on a trigger pin: the trigger's falling edge sends a ping; ECHO pulses."""
 
-    def __init__(self, target: RangeTarget, echo: SimPin, clock: Clock) -> None:
+    def __init__(self, target: RangeTarget, echo: SimPin, clock: EventClock) -> None:
         self.target = target
         self.echo = echo
         self.clock = clock
@@ -416,7 +416,7 @@ def wire(factory: SimFactory, sim: Simulation, cfg: dict[str, Any], source: str 
         pin = w.claim(w.get(e, "pin", where), f"{where}.pin")
         if pin is None:
             continue
-        light = LightLevel(clock, sim.rng(name), speed=sim.speed, start_hour=sim.start_hour)
+        light = Daylight(clock, sim.rng(name), speed=sim.speed, start_hour=sim.start_hour)
         p = factory.pin(pin)
         p.watchers.append(ChargingWatcher(light, clock))
         p.set_external(False)

@@ -49,7 +49,7 @@ EAGAIN_PATIENCE = 0.2
 BuildFn = Callable[[LinkServer, SimI2C], object]
 
 
-class ControlRegistry(Protocol):
+class ControlRegistrar(Protocol):
     """Where hwsim control paths are registered (the lead's MQTT bridge)."""
 
     def register(self, path: str, handler: Callable[[str], object]) -> None: ...
@@ -253,7 +253,7 @@ class SimMcu:
         """Cancel pending drop and corrupt faults."""
         self._drop = self._corrupt = 0
 
-    def register_controls(self, registry: ControlRegistry) -> None:
+    def register_controls(self, registry: ControlRegistrar) -> None:
         """Expose the faults as control paths ``mcu/unplug|replug|reboot|garbage|drop|corrupt``."""
         registry.register("mcu/unplug", lambda payload: self.unplug())
         registry.register("mcu/replug", lambda payload: self.replug())

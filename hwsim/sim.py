@@ -46,7 +46,7 @@ from hwsim.control import (
 )
 from hwsim.world import (
     Contact,
-    LightLevel,
+    Daylight,
     Mcp3008,
     OutputRecord,
     Pir,
@@ -70,7 +70,7 @@ def current() -> Simulation:
 
 
 class Scheduler:
-    """A clock thread running deferred calls in time order (a `hwsim.world.Clock`)."""
+    """A clock thread running deferred calls in time order (a `hwsim.world.EventClock`)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
@@ -225,7 +225,7 @@ def _auto_action(on: Callable[[], None], freeze: Callable[[], None]) -> Handler:
 
 
 class LightDevice:
-    def __init__(self, name: str, light: LightLevel) -> None:
+    def __init__(self, name: str, light: Daylight) -> None:
         self.name, self.light = name, light
 
     def set_lux(self, lux: float) -> None:

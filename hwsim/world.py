@@ -3,7 +3,7 @@
 Theory of operation
 -------------------
 Every model here is a small state object that reads time from an injected
-`Clock` (``now()`` and ``call_at(when, fn)``) and acts on the outside only
+`EventClock` (``now()`` and ``call_at(when, fn)``) and acts on the outside only
 through a `Line` (``set_external(level, ts)``): the electrical level some
 part drives onto a GPIO, or ``None`` when it lets go and the pull resistor
 decides. `hwsim.sim` gives the models a threaded clock and `hwsim.gpio` gives
@@ -18,7 +18,7 @@ What is modelled:
   contact settles. Debounce is the reader's job, so every toggle reaches the pin.
 - `Pir` — an HC-SR501: a trigger drives the output HIGH and holds it for the
   hold time; a new trigger while HIGH extends the hold (retriggerable mode).
-- `LightLevel` — illuminance from a day curve (sped up by ``speed``) times a
+- `Daylight` — illuminance from a day curve (sped up by ``speed``) times a
   cloud factor (an Ornstein-Uhlenbeck process), turned into the charge time of
   the LDR + capacitor circuit gpiozero's LightSensor times.
 - `RangeTarget` — the reflector in front of an HC-SR04: a slow sinusoid plus a
@@ -65,7 +65,7 @@ class Cancellable(Protocol):
     def cancel(self) -> None: ...
 
 
-class Clock(Protocol):
+class EventClock(Protocol):
     """Time and deferred calls; `hwsim.sim.Scheduler` and `ManualClock` implement it."""
 
     def now(self) -> float: ...
@@ -157,7 +157,7 @@ class Contact:
     def __init__(
         self,
         line: Line,
-        clock: Clock,
+        clock: EventClock,
         rng: random.Random,
         *,
         closed_level: bool,
@@ -204,7 +204,7 @@ class Contact:
 class Pir:
     """An HC-SR501 in retriggerable mode: HIGH from a trigger until the hold runs out."""
 
-    def __init__(self, line: Line, clock: Clock, *, hold: float = 2.0) -> None:
+    def __init__(self, line: Line, clock: EventClock, *, hold: float = 2.0) -> None:
         self.line = line
         self.clock = clock
         self.hold = hold
@@ -277,12 +277,12 @@ class OrnsteinUhlenbeck:
         return self.value
 
 
-class LightLevel:
+class Daylight:
     """Illuminance at the LDR: day curve x clouds, or a set value."""
 
     def __init__(
         self,
-        clock: Clock,
+        clock: EventClock,
         rng: random.Random,
         *,
         speed: float = 1.0,
@@ -333,7 +333,7 @@ class RangeTarget:
 
     def __init__(
         self,
-        clock: Clock,
+        clock: EventClock,
         rng: random.Random,
         *,
         base: float = 0.8,
@@ -382,7 +382,7 @@ class Mcp3008:
 
     CHANNELS = 8
 
-    def __init__(self, clock: Clock, rng: random.Random, *, vref: float = 3.3) -> None:
+    def __init__(self, clock: EventClock, rng: random.Random, *, vref: float = 3.3) -> None:
         self.clock = clock
         self.rng = rng
         self.vref = vref
@@ -457,7 +457,7 @@ class ThermalModel:
 
     def __init__(
         self,
-        clock: Clock,
+        clock: EventClock,
         rng: random.Random,
         load: Callable[[], float],
         *,

@@ -77,10 +77,9 @@ SHARED_MODULE_NAMES: set[str] = {
 
 # Class names defined in several modules.
 DUPLICATE_CLASSES: set[str] = {
-    "Clock", "ConfigError", "ControlRegistry",
     # One codec: device.link.frame.FrameDecoder is the typed face of p2mfw.frame's.
     "FrameDecoder",
-    "LightLevel", "Request",
+    "Request",
     # The chip model and the firmware driver (see SAME_THING).
     "Rda5807m", "Si4703",
 }

@@ -97,7 +97,7 @@ class MeasureTimeout(BME280Error):
     code = "TIMEOUT"
 
 
-class ConfigError(BME280Error):
+class BadSetting(BME280Error):
     """An oversampling, filter, standby or mode value the chip does not have."""
 
     code = "BAD_ARG"
@@ -245,7 +245,7 @@ def standby_code(standby_ms):
     for code in range(8):
         if STANDBY_US[code] == us:
             return code
-    raise ConfigError("standby_ms must be one of 0.5, 10, 20, 62.5, 125, 250, 500, 1000")
+    raise BadSetting("standby_ms must be one of 0.5, 10, 20, 62.5, 125, 250, 500, 1000")
 
 
 # -- the driver ----------------------------------------------------------------
@@ -327,13 +327,13 @@ class BME280:
         new_mode = self.mode if mode is None else mode
         for name, v in (("osrs_t", new_t), ("osrs_p", new_p), ("osrs_h", new_h)):
             if v not in OSRS_CODES:
-                raise ConfigError(f"{name} must be one of 0, 1, 2, 4, 8, 16 (got {v!r})")
+                raise BadSetting(f"{name} must be one of 0, 1, 2, 4, 8, 16 (got {v!r})")
         if new_t == 0:
-            raise ConfigError("osrs_t must not be 0: pressure and humidity need the temperature")
+            raise BadSetting("osrs_t must not be 0: pressure and humidity need the temperature")
         if new_f not in FILTER_CODES:
-            raise ConfigError(f"filter must be one of 0, 2, 4, 8, 16 (got {new_f!r})")
+            raise BadSetting(f"filter must be one of 0, 2, 4, 8, 16 (got {new_f!r})")
         if new_mode not in MODES:
-            raise ConfigError(f"mode must be 'sleep', 'forced' or 'normal' (got {new_mode!r})")
+            raise BadSetting(f"mode must be 'sleep', 'forced' or 'normal' (got {new_mode!r})")
         sb = standby_code(new_sb)
         self.osrs_t, self.osrs_p, self.osrs_h = new_t, new_p, new_h
         self.filter, self.standby_ms, self.mode = new_f, new_sb, new_mode
@@ -442,7 +442,7 @@ class _Link:
             self.dev = None  # the chip may come back reset: probe and set it up again
             err = self._fail("I2C", f"I2C error talking to the BME280 at 0x{self.addr:02x} ({e!r})")
         except BME280Error as e:
-            if not isinstance(e, (NoDataError, ConfigError)):
+            if not isinstance(e, (NoDataError, BadSetting)):
                 self.dev = None
             err = self._fail(e.code, str(e))
         raise err
@@ -479,7 +479,7 @@ class _Link:
         try:
             standby_code(new["standby_ms"])
             bad = None
-        except (ConfigError, TypeError) as e:
+        except (BadSetting, TypeError) as e:
             bad = str(e)
         if bad is not None:
             raise self._fail("BAD_ARG", bad)

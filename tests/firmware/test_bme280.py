@@ -255,11 +255,11 @@ def test_bme280_nack_raises_oserror():
 def test_bme280_bad_settings_are_refused():
     bus, _chip, _room = _rig()
     dev = drv.BME280(bus, ADDR)
-    _raises(drv.ConfigError, dev.configure, osrs_t=3)
-    _raises(drv.ConfigError, dev.configure, osrs_t=0)
-    _raises(drv.ConfigError, dev.configure, filter=5)
-    _raises(drv.ConfigError, dev.configure, standby_ms=7)
-    _raises(drv.ConfigError, dev.configure, mode="turbo")
+    _raises(drv.BadSetting, dev.configure, osrs_t=3)
+    _raises(drv.BadSetting, dev.configure, osrs_t=0)
+    _raises(drv.BadSetting, dev.configure, filter=5)
+    _raises(drv.BadSetting, dev.configure, standby_ms=7)
+    _raises(drv.BadSetting, dev.configure, mode="turbo")
     assert dev.settings()["osrs_t"] == 1
 
 

@@ -13,7 +13,7 @@ from hwsim.world import (
     REED_BOUNCE,
     SPEED_OF_SOUND,
     Contact,
-    LightLevel,
+    Daylight,
     ManualClock,
     Mcp3008,
     OutputRecord,
@@ -120,7 +120,7 @@ def test_light_more_lux_charges_faster() -> None:
 def test_light_day_curve_is_dark_at_night_and_bright_at_noon() -> None:
     assert day_lux(2) < 1 < 10_000 < day_lux(13)
     clock = ManualClock()
-    light = LightLevel(clock, random.Random(1), speed=3600.0, start_hour=0.0)
+    light = Daylight(clock, random.Random(1), speed=3600.0, start_hour=0.0)
     night = light.lux()
     clock.advance(13)  # 13 simulated hours
     assert light.sim_hour() == pytest.approx(13.0)
