@@ -415,7 +415,7 @@ class MqttClient:
         for topic, (qos, _) in self._extra_subs.items():
             client.subscribe(topic, qos=qos)
         client.publish(self.topics.status, "online", qos=1, retain=True)
-        client.subscribe(self.topics.status, qos=1)
+        client.subscribe(self.topics.status, qos=0)  # QoS 0: no JetStream consumer on NATS
         log.info("connected to %s (%s)", self.broker.display,
                  "MQTT 5" if self.protocol == mqtt.MQTTv5 else "MQTT 3.1.1")
         self._connected.set()
