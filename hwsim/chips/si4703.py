@@ -15,6 +15,9 @@ Registers modelled (Si4702/03 datasheet, AN230):
   RST low also resets every register.
 * 0x00 DEVICEID = 0x1242; 0x01 CHIPID = 0x1200 before power-up, 0x1253 after
   (DEV = 1001: Si4703 powered up, firmware 19).
+* Reserved bits (POWERCFG b12, b7, b5:1; CHANNEL b14:10; SYSCONFIG1 b13, b9:8;
+  SYSCONFIG3 b11:9) must be written as 0, TEST1's b13:0 with the value read, and
+  BAND/SPACE code 11 is reserved: anything else is a counted violation.
 * 0x07 TEST1: XOSCEN (b15) starts the crystal. POWERCFG (0x02) ENABLE (b0) powers
   up; doing it less than 500 ms after XOSCEN is a recorded violation, and writes
   in the 110 ms after ENABLE are too. ENABLE+DISABLE (b6) powers down.
@@ -51,6 +54,10 @@ CHIP_ID_ON = 0x1253
 XTAL_SETTLE_MS = 500
 POWERUP_MS = 110
 RDSR_MS = 40
+
+# Reserved bits that must be written as 0 (datasheet §6 register descriptions):
+# POWERCFG b12, b7, b5:1; CHANNEL b14:10; SYSCONFIG1 b13, b9:8; SYSCONFIG3 b11:9.
+RESERVED = {0x02: 0x10BE, 0x03: 0x7C00, 0x04: 0x2300, 0x06: 0x0E00}
 
 BANDS = {0: (87500, 108000), 1: (76000, 108000), 2: (76000, 90000)}
 SPACINGS = {0: 200, 1: 100, 2: 50}
@@ -121,7 +128,20 @@ class Si4703(FmChipModel):
     def rdsr(self) -> bool:
         return self.rds_ready and self._t < self.rds_at + RDSR_MS
 
+    def _check_reserved(self, reg: int, old: int, new: int) -> None:
+        """Reserved bits "always write to 0"; TEST1's 13:0 keep the value read (datasheet §6)."""
+        if reg == 0x07:
+            if (old ^ new) & 0x3FFF:
+                self.violation(f"TEST1 reserved bits 13:0 changed (0x{old:04X} -> 0x{new:04X})")
+            return
+        mask = RESERVED.get(reg, 0)
+        if new & mask:
+            self.violation(f"reserved bits 0x{new & mask:04X} set in register 0x{reg:02X}")
+        if reg == 0x05 and ((new >> 6) & 3 == 3 or (new >> 4) & 3 == 3):
+            self.violation(f"reserved BAND or SPACE code 11 in SYSCONFIG2 (0x{new:04X})")
+
     def _on_write(self, reg: int, old: int, new: int, t: float) -> None:
+        self._check_reserved(reg, old, new)
         if reg == 0x07:
             if new & 0x8000 and not old & 0x8000:
                 self.xosc_at = t

@@ -301,3 +301,14 @@ def test_si_driver_reports_each_rds_group_once():
     received = model.rds_groups - start
     assert received > 100
     assert received - 1 <= len(reported) <= received, (len(reported), received)
+
+
+def test_si_model_counts_reserved_bits_and_codes():
+    """Si4702/03 datasheet §6: reserved bits are written 0 (TEST1's as read); BAND/SPACE 11 reserved."""
+    bus, model, _drv, clock = _rig()
+    _power(bus, clock)
+    _write(bus, 0x4001 | 0x0080)  # POWERCFG bit 7 is reserved
+    _write(bus, 0x4001, 0, 0, 0x00F0)  # SYSCONFIG2 BAND 11 and SPACE 11
+    _write(bus, 0x4001, 0, 0, 0x1918, 0, 0x8000)  # TEST1 reserved 13:0 cleared (was 0x0100)
+    got = model.take_violations()
+    assert len(got) == 3 and "0x0080" in got[0] and "code 11" in got[1] and "TEST1" in got[2], got
