@@ -27,7 +27,7 @@ def reading(i: int) -> OutMsg:
     payload = json.dumps(
         {"value": 21.5 + i % 10, "unit": "°C", "ts": "2026-11-21T01:02:03.456Z", "seq": i, "x": "pad" * 9}
     ).encode()
-    return OutMsg("pi2mqtt/pi-kitchen/temperature", payload[:120].ljust(120), 1, False, "temperature", 1.0 * i)
+    return OutMsg("pi2mqtt/pi-kitchen/temperature", payload[:120].ljust(120), 1, False, "temperature", 1.0 * i, i)
 
 
 def bench_put(outbox: object, msgs: list[OutMsg]) -> float:

@@ -155,9 +155,12 @@ def test_outage_backlog_drains_to_backfill_while_live_stays_current(
     finally:
         d.stop()
         sub.close()
-    back = t.update().of(BACKFILL)
+    back_all = t.update().of(BACKFILL)
     live = t.of(LIVE)
-    assert back == sorted(back) and live == sorted(live)
+    assert back_all == sorted(back_all) and live == sorted(live)
+    # On a loaded machine this run may take a reading or two before its first connect; the
+    # older of them are history too (…/backfill, above the backlog's numbers).
+    back = [x for x in back_all if x <= BACKLOG]
     assert set(back) | {x for x in live if x <= BACKLOG} == set(range(1, BACKLOG + 1))
     # A previous run's readings are all history: every one on …/backfill.
     assert len(back) == BACKLOG
