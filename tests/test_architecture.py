@@ -71,9 +71,7 @@ SAME_THING: dict[str, str] = {
     "frame": "link frames: one codec (p2mfw.frame), device.link.frame its typed host face",
 }
 # Module base names used twice for different things (may only shrink).
-SHARED_MODULE_NAMES: set[str] = {
-    "base", "model",
-}
+SHARED_MODULE_NAMES: set[str] = set()
 
 # Class names defined in several modules.
 DUPLICATE_CLASSES: set[str] = {

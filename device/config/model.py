@@ -15,8 +15,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from device.config.base import BcmPin, Section
 from device.config.durations import Duration
+from device.config.fragments import BcmPin, Section
 from device.config.radio import RadioConfig
 from device.mqtt.brokers import parse_broker_list
 

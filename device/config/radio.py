@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from device.config.base import BcmPin, Section
 from device.config.durations import Duration
+from device.config.fragments import BcmPin, Section
 
 CONTROL_PINS = (
     "seek_up_pin", "seek_down_pin", "preset_next_pin", "preset_prev_pin", "mute_pin",

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from rich.console import Group
 from rich.text import Text
 
-from device.view.model import DeviceState, ViewModel, format_age
 from device.view.render import render
+from device.view.viewmodel import DeviceState, ViewModel, format_age
 
 FLEET_MIN = 5  # from this many devices on, watch shows the fleet list
 SILENT_AFTER = 60.0

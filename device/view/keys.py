@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from device.view.model import RadioState
+from device.view.viewmodel import RadioState
 
 _SEQUENCES = {
     "\x1b[A": "up", "\x1b[B": "down", "\x1b[C": "right", "\x1b[D": "left",

@@ -27,7 +27,7 @@ from rich.console import Group
 from rich.text import Text
 
 from device.view.keys import KEY_HELP
-from device.view.model import (
+from device.view.viewmodel import (
     DeviceState,
     EntityState,
     RadioState,

@@ -45,8 +45,8 @@ from rich.live import Live
 from device.errors import BrokerError, TlsError
 from device.view.fleet import FLEET_MIN, FleetState, fleet_rows, render_fleet
 from device.view.keys import STORE_HELP, describe_command, parse_keys, radio_command, status_note
-from device.view.model import ViewModel
 from device.view.render import plain_line, render
+from device.view.viewmodel import ViewModel
 
 log = logging.getLogger("pi2mqtt.watch")
 

@@ -30,7 +30,7 @@ import json
 import math
 from dataclasses import dataclass, field
 
-from device.view.model import DeviceState, ViewModel, parse_ts
+from device.view.viewmodel import DeviceState, ViewModel, parse_ts
 
 # A JSON value as the page receives it (narrowed with isinstance before use).
 Json = object

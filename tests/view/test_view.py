@@ -26,8 +26,8 @@ from rich.console import Console
 
 from device.errors import BrokerError
 from device.view import BrokerUrl, Seen, Summary, ViewModel, render, watch
-from device.view.model import format_age, format_value, parse_ts, sparkline
 from device.view.render import plain_line
+from device.view.viewmodel import format_age, format_value, parse_ts, sparkline
 from tests.mosquitto import Mosquitto
 from tests.mqttwait import Subscriber
 

@@ -7,7 +7,7 @@ import json
 import re
 
 from device.view.fleet import FleetState, alarms, fleet_rows, render_fleet
-from device.view.model import ViewModel
+from device.view.viewmodel import ViewModel
 from tests.mosquitto import Mosquitto
 from tests.mqttwait import Subscriber
 from tests.view.test_view_radio import Screen

@@ -26,7 +26,7 @@ from device.config import parse_config
 from device.core.daemon import Daemon
 from device.core.services import Service, ServiceContext
 from device.view.keys import describe_command, parse_keys, radio_command, status_note
-from device.view.model import RadioState, ViewModel
+from device.view.viewmodel import RadioState, ViewModel
 from tests.mosquitto import Mosquitto
 from tests.mqttwait import Subscriber
 

@@ -1,4 +1,4 @@
-"""The base of every config model, and the GPIO pin type."""
+"""Shared config fragments: the base of every config model, and the GPIO pin type."""
 
 from __future__ import annotations
 
