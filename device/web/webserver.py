@@ -30,7 +30,9 @@ import hmac
 import ipaddress
 import json
 import logging
+import queue
 import re
+import signal
 import ssl
 import threading
 import time
@@ -149,7 +151,7 @@ class WebApp:
     @web.middleware
     async def _auth(self, request: web.Request,
                     handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-        if request.path in ("/login",) or request.path.startswith("/static/uPlot") or self._allowed(request):
+        if request.path == "/login" or self._allowed(request):
             return await handler(request)
         if request.path == "/":
             raise web.HTTPFound("/login")
@@ -251,7 +253,7 @@ class WebApp:
         for _ in range(limit):
             try:
                 topic, payload, at, retained = self.feed.messages.get_nowait()
-            except Exception:  # queue.Empty
+            except queue.Empty:
                 return
             self.model.apply(topic, payload, at, retained)
 
@@ -316,7 +318,10 @@ async def _serve(opts: WebOptions, ready: Callable[[str], None] | None, stop: as
             port = sockets[0].getsockname()[1]
         if ready is not None:
             ready(opts.url(port))
-        await (stop.wait() if stop is not None else asyncio.Event().wait())
+        if stop is None:  # the `pi2mqtt web` process: SIGTERM (systemd, kill) ends it cleanly
+            stop = asyncio.Event()
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        await stop.wait()
     finally:
         await runner.cleanup()
         feed.close()
