@@ -32,8 +32,10 @@ from dataclasses import dataclass, field
 
 from device.view.viewmodel import DeviceState, ViewModel, parse_ts
 
-# A JSON value as the page receives it (narrowed with isinstance before use).
-Json = object
+# A JSON value as the page receives it, narrowed with isinstance before use. Looser than
+# device.core.values.Json on purpose: documents built here from lists and dicts of plain
+# floats and strings would not type-check against that invariant recursive union.
+PageJson = object
 
 WINDOW = 3600.0
 MAX_POINTS = 4000  # per entity: a 1 Hz sensor fills the hour with 3600
@@ -74,7 +76,7 @@ class DeviceExtra:
     errors: dict[str, str] = field(default_factory=dict)
     controls: dict[str, str] = field(default_factory=dict)  # entity -> "switch" | "light"
     names: dict[str, str] = field(default_factory=dict)  # entity -> friendly name
-    diagnostics: dict[str, Json] = field(default_factory=dict)
+    diagnostics: dict[str, PageJson] = field(default_factory=dict)
     series: dict[str, Series] = field(default_factory=dict)
     touched: set[str] = field(default_factory=set)  # entities changed since the last push
 
@@ -90,7 +92,7 @@ class WebModel:
         self.window = window
         self.extra: dict[str, DeviceExtra] = {}
         self._dirty: set[str] = set()
-        self._replies: list[dict[str, Json]] = []
+        self._replies: list[dict[str, PageJson]] = []
 
     def apply(self, topic: str, payload: bytes, now: float, retained: bool = False) -> None:
         """Fold one message in (never raises on a bad payload)."""
@@ -161,7 +163,7 @@ class WebModel:
             if dev_id in self.view.devices:
                 self._dirty.add(dev_id)
 
-    def _point(self, dev: DeviceState, extra: DeviceExtra, name: str, data: Json, now: float) -> None:
+    def _point(self, dev: DeviceState, extra: DeviceExtra, name: str, data: PageJson, now: float) -> None:
         if not isinstance(data, dict):
             return
         value = data.get("value")
@@ -178,7 +180,7 @@ class WebModel:
 
     # ---- what the page receives ---------------------------------------------------------
 
-    def snapshot(self, now: float) -> dict[str, Json]:
+    def snapshot(self, now: float) -> dict[str, PageJson]:
         """Every device, whole (full series): the first message on a new connection."""
         for extra in self.extra.values():
             for s in extra.series.values():
@@ -188,7 +190,7 @@ class WebModel:
         return {"type": "snapshot", "now": now, "prefix": self.prefix,
                 "devices": [finite(self._device_doc(d, full=True)) for d in self.view.devices]}
 
-    def changes(self, now: float) -> dict[str, Json] | None:
+    def changes(self, now: float) -> dict[str, PageJson] | None:
         """What changed since the last `changes` or `snapshot`; None when nothing did."""
         if not self._dirty and not self._replies:
             return None
@@ -198,7 +200,7 @@ class WebModel:
         self._dirty.clear()
         return {"type": "update", "now": now, "devices": devices, "replies": replies}
 
-    def _device_doc(self, dev_id: str, full: bool) -> dict[str, Json]:
+    def _device_doc(self, dev_id: str, full: bool) -> dict[str, PageJson]:
         dev = self.view.devices[dev_id]
         extra = self.extra.setdefault(dev_id, DeviceExtra())
         entities = []
@@ -210,7 +212,7 @@ class WebModel:
                              "error": extra.errors.get(name), "control": extra.controls.get(name),
                              "label": extra.names.get(name)})
         extra.touched.clear()
-        series: dict[str, Json] = {}
+        series: dict[str, PageJson] = {}
         for name, s in extra.series.items():
             if full or s.backfilled:
                 series[name] = {"all": s.doc()}
@@ -251,7 +253,7 @@ def alarms(dev: DeviceState, extra: DeviceExtra) -> list[str]:
     return out
 
 
-def finite(doc: Json) -> Json:
+def finite(doc: PageJson) -> PageJson:
     """`doc` with NaN and infinities (which JSON cannot carry) as None, at any depth."""
     if isinstance(doc, float):
         return doc if math.isfinite(doc) else None
@@ -262,11 +264,11 @@ def finite(doc: Json) -> Json:
     return doc
 
 
-def _ts(data: Json) -> Json:
+def _ts(data: PageJson) -> PageJson:
     return data.get("ts") if isinstance(data, dict) else None
 
 
-def _json(payload: bytes) -> Json:
+def _json(payload: bytes) -> PageJson:
     try:
         return json.loads(payload)
     except (ValueError, RecursionError):

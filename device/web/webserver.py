@@ -46,7 +46,7 @@ from aiohttp import WSMsgType, web
 
 from device.errors import BrokerError, ConfigError
 from device.view.watch import Feed
-from device.web.pagemodel import Json, WebModel
+from device.web.pagemodel import PageJson, WebModel
 
 log = logging.getLogger("pi2mqtt.web")
 
@@ -263,7 +263,7 @@ class WebApp:
         if changes is not None and self.sockets:
             await self._send_all(changes)
 
-    async def _send_all(self, doc: dict[str, Json]) -> None:
+    async def _send_all(self, doc: dict[str, PageJson]) -> None:
         text = json.dumps(doc, allow_nan=False)
         for ws in list(self.sockets):
             try:
@@ -272,7 +272,7 @@ class WebApp:
                 self.sockets.discard(ws)
 
 
-def command_problem(device: Json, entity: Json, payload: Json) -> tuple[str, str] | None:
+def command_problem(device: PageJson, entity: PageJson, payload: PageJson) -> tuple[str, str] | None:
     """Why a command from the page cannot be sent, as (code, message); None when it can."""
     if not isinstance(device, str) or not _NAME.match(device):
         return ("BAD_DEVICE", "no such device name")

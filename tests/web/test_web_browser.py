@@ -121,6 +121,25 @@ def test_web_tune_from_the_page_reaches_the_daemon(page: Browser, world: dict[st
     shot(page, "web-radio.png", sel=f"{CARD} .radio")
 
 
+def test_web_shows_radiotext_plus(page: Browser, world: dict[str, object]) -> None:
+    """A station that tags its radiotext (RT+): the page shows artist and title."""
+    sub = world["sub"]
+    assert isinstance(sub, Subscriber)
+    sub.subscribe(f"hwsim/{DEVICE}/reply")
+    mark = len(sub.messages)
+    sub.publish(f"hwsim/{DEVICE}/radio/add", json.dumps(
+        {"mhz": 93.3, "ps": "TAGGED", "rssi": 58, "pi": "D998", "radiotext": "The Examples - Test Pattern",
+         "rtplus": True}))
+    sub.wait_for(lambda m: m.topic == f"hwsim/{DEVICE}/reply" and m in sub.messages[mark:]
+                 and m.json().get("path") == "radio/add", what="hwsim added the station")
+    page.call("fill", sel=f"{CARD} .radio input.tune-mhz", value="93.3")
+    page.call("click", sel=f"{CARD} .radio button.tune")
+    text = page.call("wait_fn", ms=40000, js=f"""() => {{
+        const t = document.querySelector('{CARD} .radio .rtplus').textContent;
+        return t.includes('Test Pattern') ? t : null; }}""")
+    assert text == "♪ The Examples – Test Pattern"
+
+
 def test_web_bad_command_shows_its_error(page: Browser, world: dict[str, object]) -> None:
     page.call("fill", sel=f"{CARD} .radio input.tune-mhz", value="200")
     page.call("click", sel=f"{CARD} .radio button.tune")

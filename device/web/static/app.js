@@ -222,12 +222,12 @@ function updateRadio(dev, id, r) {
   q(".freq").textContent = s.value == null ? (s.power === false ? "off" : "—") : s.value.toFixed(2);
   q(".ps").textContent = rds.ps || "";
   q(".rt").textContent = rds.radiotext || "";
-  const rtp = rds.rtplus || rds.rt_plus;
-  q(".rtplus").textContent = rtp ? Object.entries(rtp).map(([k, v]) => `${k}: ${v}`).join(" · ") : "";
+  // RadioText+ (docs/radio.md): the song's artist and title, when the station tags them.
+  q(".rtplus").textContent = rds.artist || rds.title ? `♪ ${rds.artist || "?"} – ${rds.title || "?"}` : "";
   const bits = [];
   if (s.rssi != null) bits.push(`RSSI ${s.rssi} dBµV`);
   if (s.stereo != null) bits.push(s.stereo ? "stereo" : "mono");
-  if (rds.pty_name) bits.push(rds.pty_name);
+  if (rds.pty_name && rds.pty) bits.push(rds.pty_name);  // PTY 0: no programme type
   if (s.band) bits.push(`${s.band} ${s.min_mhz}–${s.max_mhz} MHz`);
   if (s.busy) bits.push(`${s.busy}…`);
   if (s.link === "down") bits.push("link down");
