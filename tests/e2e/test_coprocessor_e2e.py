@@ -43,6 +43,12 @@ def control(sub: Subscriber, path: str, payload: str = "") -> None:
     assert sub.on("hwsim/e2e/reply")[-1].json()["ok"] is True
 
 
+def no_violations(sub: Subscriber) -> None:
+    """The simulated chips saw nothing their datasheets leave undefined (hwsim.chips.datasheet)."""
+    control(sub, "chips/violations")
+    assert sub.on("hwsim/e2e/reply")[-1].json().get("value") == []
+
+
 def test_e2e_bme280_values_travel_through_firmware_and_link(
     spawn: Callable[..., DaemonProcess], subscriber: Subscriber, tmp_path: Path
 ) -> None:
@@ -54,6 +60,7 @@ def test_e2e_bme280_values_travel_through_firmware_and_link(
     h = subscriber.wait_topic("pi2mqtt/e2e/room_humidity", where=lambda m: abs((m.json()["value"] or 0) - 61) < 1.5)
     p = subscriber.wait_topic("pi2mqtt/e2e/room_pressure", where=lambda m: abs((m.json()["value"] or 0) - 1001.5) < 0.5)
     assert h.json()["unit"] == "%" and p.json()["unit"] == "hPa"
+    no_violations(subscriber)
 
 
 def test_e2e_unplug_then_replug_resumes_without_restart(
@@ -78,6 +85,7 @@ def test_e2e_mcu_reboot_is_noticed_and_recovered(
     control(subscriber, "mcu/reboot")
     t0 = time.monotonic()
     subscriber.wait_for(lambda m: good(m) and m.received > t0 + 0.5, timeout=10)
+    no_violations(subscriber)  # the rebooted firmware reset and re-read the BME280 by the book
     # The daemon saw the reboot and shook hands again; the link is up.
     subscriber.wait_topic("pi2mqtt/e2e/diagnostics", timeout=10, where=lambda m: (
         m.json().get("link", {}).get("handshakes", 0) >= 2 and m.json()["link"]["state"] == "up"))
