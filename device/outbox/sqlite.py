@@ -89,6 +89,7 @@ class SqliteOutbox:
         self._stored: set[int] = set()  # on disk
         self._dels: list[int] = []
         self._work_since: float | None = None  # deletes / marks waiting since (monotonic)
+        self._sleep_until = 0.0  # when the writer wakes by itself (monotonic; inf: never)
         self._bytes = 0
         self._next_id = 1
         self._high_written = 0
@@ -162,8 +163,9 @@ class SqliteOutbox:
             if self._conn is not None:
                 self._unwritten[rid] = row
                 n = len(self._unwritten)
-                if n == 1 or n >= self.batch_rows:
-                    self._wake.set()
+                due = row.t + (self.spill_after if self._online else self.batch_interval)
+                if (n == 1 and due < self._sleep_until) or n >= self.batch_rows:
+                    self._wake.set()  # (not once per reading: the writer wakes by itself)
             if len(self._pending) + len(self._inflight) > self.max_rows or self._bytes > self.max_bytes:
                 self._enforce_caps_locked()
         self._event.set()
@@ -352,7 +354,9 @@ class SqliteOutbox:
             with self._lock:
                 if self._closed:  # close() writes the rest itself
                     return
-                delay = self._due_in_locked(time.monotonic())
+                now = time.monotonic()
+                delay = self._due_in_locked(now)
+                self._sleep_until = float("inf") if delay is None else now + delay
             if delay is None or delay > 0:
                 self._wake.wait(delay)
                 continue
