@@ -41,20 +41,20 @@ def test_fleet_commands_and_hwsim_control_over_nats_with_the_3_1_1_fallback(
     d = spawn_daemon(fleet_config(tmp_path / "f2.toml", "fleet2", ["mqtt://127.0.0.1:9"], DEVICES),
                      "--broker", f"{n1.url},{n3.url}")
     try:
-        sub.wait_topic("pi2mqtt/fleet2/status", where=lambda m: m.text == "online", timeout=30)
-        sub.wait_topic("hwsim/fleet2/status", where=lambda m: m.text == "online", timeout=30)
-        sub.wait_topic("pi2mqtt/fleet2/bell", timeout=20)
+        sub.wait_topic("pi2mqtt/fleet2/status", where=lambda m: m.text == "online", timeout=45)
+        sub.wait_topic("hwsim/fleet2/status", where=lambda m: m.text == "online", timeout=45)
+        sub.wait_topic("pi2mqtt/fleet2/bell", timeout=45)
         # hwsim control over NATS: a press on the simulated button becomes a reading.
         sub.publish("hwsim/fleet2/bell/press", "")
-        sub.wait_topic("pi2mqtt/fleet2/bell", where=lambda m: m.json()["value"] is True, timeout=20)
+        sub.wait_topic("pi2mqtt/fleet2/bell", where=lambda m: m.json()["value"] is True, timeout=45)
         reply = sub.wait_topic("hwsim/fleet2/reply", timeout=10)
         assert reply.json()["ok"] is True
         # A command through another node, its reply and the simulated pin.
         sub.publish("pi2mqtt/fleet2/lamp/set", '{"value": "on", "id": 7}')
-        r = sub.wait_topic("pi2mqtt/fleet2/lamp/set/reply", timeout=20)
+        r = sub.wait_topic("pi2mqtt/fleet2/lamp/set/reply", timeout=45)
         assert r.json() == {"ok": True, "value": True, "id": 7}
         sub.wait_topic("hwsim/fleet2/lamp/state", where=lambda m: m.json()["value"] is True, timeout=10)
-        diag = sub.wait_topic("pi2mqtt/fleet2/diagnostics", timeout=20).json()
+        diag = sub.wait_topic("pi2mqtt/fleet2/diagnostics", timeout=45).json()
         assert diag["mqtt"]["protocol"] == "3.1.1" and diag["mqtt"]["protocol_fallbacks"] == 1
         assert diag["mqtt"]["broker"] == n1.url
     finally:
@@ -75,15 +75,15 @@ def test_fleet_retained_status_and_discovery_reach_a_late_subscriber_on_another_
     watcher.subscribe("pi2mqtt/fleet3/status")
     d = spawn_daemon(fleet_config(tmp_path / "f3.toml", "fleet3", [n1.url], DEVICES, ha=True))
     try:
-        watcher.wait_topic("homeassistant/device/fleet3/config", timeout=30)
+        watcher.wait_topic("homeassistant/device/fleet3/config", timeout=45)
         # A subscriber that arrives later, on the third node, gets the retained copies.
         late = Subscriber(n3.mqtt_port).connect()
         try:
             late.subscribe("pi2mqtt/fleet3/status")
             late.subscribe("homeassistant/device/fleet3/config")
-            status = late.wait_topic("pi2mqtt/fleet3/status", timeout=20)
+            status = late.wait_topic("pi2mqtt/fleet3/status", timeout=45)
             assert status.retain and status.text == "online"
-            disc = late.wait_topic("homeassistant/device/fleet3/config", timeout=20)
+            disc = late.wait_topic("homeassistant/device/fleet3/config", timeout=45)
             assert disc.retain
             doc = json.loads(disc.payload)
             assert len(doc["cmps"]) >= 2  # bell and lamp
@@ -92,5 +92,5 @@ def test_fleet_retained_status_and_discovery_reach_a_late_subscriber_on_another_
     finally:
         d.stop()
     # After a clean stop the status says offline on the other nodes too.
-    watcher.wait_topic("pi2mqtt/fleet3/status", where=lambda m: m.text == "offline", timeout=30)
+    watcher.wait_topic("pi2mqtt/fleet3/status", where=lambda m: m.text == "offline", timeout=45)
     watcher.close()
