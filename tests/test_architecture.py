@@ -56,7 +56,6 @@ LONG_FUNCTIONS: set[str] = {
     "bench/link_bench.py:bench_baud",
     "device/radio/band.py:band_plan",
     "device/radio/sweep.py:run_scan",
-    "hwsim/gpio.py:wire",
 }
 
 # Import cycles, each as the sorted tuple of its modules.
