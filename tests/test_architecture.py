@@ -76,7 +76,6 @@ SHARED_MODULE_NAMES: set[str] = set()
 DUPLICATE_CLASSES: set[str] = {
     # One codec: device.link.frame.FrameDecoder is the typed face of p2mfw.frame's.
     "FrameDecoder",
-    "Request",
     # The chip model and the firmware driver (see SAME_THING).
     "Rda5807m", "Si4703",
 }

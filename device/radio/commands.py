@@ -1,4 +1,4 @@
-"""Radio command payloads: JSON in, a checked `Request` out (pure, no I/O).
+"""Radio command payloads: JSON in, a checked `RadioCommand` out (pure, no I/O).
 
 A command is a JSON object on `<base>/radio/set` with `cmd`, an optional `id`
 (string or integer, echoed in the reply) and the command's own fields. This
@@ -57,7 +57,7 @@ COMMANDS: Final[dict[str, Spec]] = {
 
 
 @dataclass(frozen=True)
-class Request:
+class RadioCommand:
     """One parsed command."""
 
     cmd: str
@@ -83,7 +83,7 @@ def request_id(payload: bytes) -> tuple[str | int | None, str | None]:
             cmd if isinstance(cmd, str) else None)
 
 
-def parse(payload: bytes) -> Request:
+def parse(payload: bytes) -> RadioCommand:
     """The request in `payload`, or CommandError TOO_LARGE / BAD_JSON / BAD_COMMAND / BAD_VALUE."""
     if len(payload) > MAX_BYTES:
         raise too_large(len(payload))
@@ -112,7 +112,7 @@ def parse(payload: bytes) -> Request:
         takes = ", ".join(spec.fields) if spec.fields else "no fields"
         raise CommandError("BAD_VALUE", f"{cmd} does not take {', '.join(unknown)}; it takes: {takes}",
                            field=unknown[0], fields=list(spec.fields))
-    return Request(cmd, rid, doc)
+    return RadioCommand(cmd, rid, doc)
 
 
 def direction(value: object) -> int:

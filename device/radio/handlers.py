@@ -16,7 +16,7 @@ from device.errors import CommandError
 from device.mqtt.payloads import dumps
 from device.radio import commands, validate
 from device.radio.band import BandPlan, band_plan, khz_to_mhz, regions_for
-from device.radio.commands import Request
+from device.radio.commands import RadioCommand
 from device.radio.core import RadioCore, log
 from device.radio.presets import Preset, clean_name
 from device.radio.rds.fast import StationRds
@@ -50,12 +50,12 @@ class RadioCommands(RadioCore):
             log.exception("radio: command %s failed", cmd)
             return _error_reply(rid, cmd, CommandError("INTERNAL", f"{type(e).__name__}: {e}"))
 
-    def _gate(self, req: Request) -> None:
+    def _gate(self, req: RadioCommand) -> None:
         """UNAVAILABLE / POWERED_OFF / BUSY checks (after argument validation)."""
         with self._lock:
             self._gate_locked(req)
 
-    def _gate_locked(self, req: Request) -> None:
+    def _gate_locked(self, req: RadioCommand) -> None:
         if self._link_state != "up":
             raise CommandError("UNAVAILABLE", "the co-processor link is down; the radio cannot be reached")
         if not self._ready:
@@ -71,13 +71,13 @@ class RadioCommands(RadioCore):
     def _plan_now(self) -> BandPlan:
         with self._lock:
             if self._link_state != "up" or not self._ready:
-                self._gate_locked(commands.Request("status", None, {}))
+                self._gate_locked(commands.RadioCommand("status", None, {}))
             return self._plan
 
-    def _cmd_status(self, req: Request) -> None:
+    def _cmd_status(self, req: RadioCommand) -> None:
         return None
 
-    def _cmd_power(self, req: Request) -> None:
+    def _cmd_power(self, req: RadioCommand) -> None:
         on = validate.boolean(req.args.get("on", True), "on")
         self._gate(req)
         with self._lock:
@@ -113,13 +113,13 @@ class RadioCommands(RadioCore):
             self._event({"event": "tuned", "mhz": khz_to_mhz(khz)})
             self._save_settings()
 
-    def _cmd_tune(self, req: Request) -> None:
+    def _cmd_tune(self, req: RadioCommand) -> None:
         plan = self._plan_now()
         khz = validate.frequency_khz(plan, mhz=req.args.get("mhz"), khz=req.args.get("khz"))
         self._gate(req)
         self._tune_and_publish(khz)
 
-    def _cmd_step(self, req: Request) -> None:
+    def _cmd_step(self, req: RadioCommand) -> None:
         plan = self._plan_now()
         d = commands.direction(req.args.get("dir", "up"))
         self._gate(req)
@@ -127,14 +127,14 @@ class RadioCommands(RadioCore):
             current = self._settings.khz if self._settings.khz is not None else plan.first_khz
         self._tune_and_publish(plan.step(current, d, wrap=True))
 
-    def _cmd_seek(self, req: Request) -> None:
+    def _cmd_seek(self, req: RadioCommand) -> None:
         self._plan_now()
         up = commands.direction(req.args.get("dir", "up")) > 0
         wrap = validate.boolean(req.args.get("wrap", True), "wrap")
         self._start_seek(req, up, wrap)
         return None
 
-    def _start_seek(self, req: Request, up: bool, wrap: bool) -> None:
+    def _start_seek(self, req: RadioCommand, up: bool, wrap: bool) -> None:
         with self._lock:
             self._gate_locked(req)
             self._busy = "seek"
@@ -160,7 +160,7 @@ class RadioCommands(RadioCore):
         with self._lock:
             self._publish_state()
 
-    def _cmd_cancel(self, req: Request) -> dict[str, Any]:
+    def _cmd_cancel(self, req: RadioCommand) -> dict[str, Any]:
         self._gate(req)
         with self._lock:
             busy = self._busy
@@ -173,7 +173,7 @@ class RadioCommands(RadioCore):
                 log.warning("radio: cancel: %s", e.message)
         return {"cancelled": busy}
 
-    def _cmd_scan(self, req: Request) -> None:
+    def _cmd_scan(self, req: RadioCommand) -> None:
         self._plan_now()
         with self._lock:
             self._gate_locked(req)
@@ -183,7 +183,7 @@ class RadioCommands(RadioCore):
             self._publish_state()
         self._jobs.put(("scan", None))
 
-    def _cmd_volume(self, req: Request) -> None:
+    def _cmd_volume(self, req: RadioCommand) -> None:
         has_v, has_d = req.args.get("value") is not None, req.args.get("delta") is not None
         if has_v == has_d:
             raise CommandError("BAD_VALUE", "give exactly one of value (0..15) or delta (-15..15)",
@@ -194,7 +194,7 @@ class RadioCommands(RadioCore):
         self._gate(req)
         self._audio(volume=vol)
 
-    def _cmd_mute(self, req: Request) -> None:
+    def _cmd_mute(self, req: RadioCommand) -> None:
         raw = req.args.get("on", True)
         with self._lock:
             on = (not self._settings.mute) if raw == "toggle" else validate.boolean(raw, "on")
@@ -215,17 +215,17 @@ class RadioCommands(RadioCore):
             self._publish_state()
             self._save_settings()
 
-    def _cmd_softmute(self, req: Request) -> None:
+    def _cmd_softmute(self, req: RadioCommand) -> None:
         on = validate.boolean(req.args.get("on", True), "on")
         self._gate(req)
         self._config({"softmute": on}, softmute=on)
 
-    def _cmd_mono(self, req: Request) -> None:
+    def _cmd_mono(self, req: RadioCommand) -> None:
         on = validate.boolean(req.args.get("on", True), "on")
         self._gate(req)
         self._config({"mono": on}, mono=on)
 
-    def _cmd_deemphasis(self, req: Request) -> None:
+    def _cmd_deemphasis(self, req: RadioCommand) -> None:
         us = validate.deemphasis_us(req.args.get("us"))
         self._gate(req)
         self._config({"deemph": us}, deemphasis_us=us)
@@ -238,7 +238,7 @@ class RadioCommands(RadioCore):
             self._publish_state()
             self._save_settings()
 
-    def _cmd_band(self, req: Request) -> None:
+    def _cmd_band(self, req: RadioCommand) -> None:
         self._plan_now()
         region = req.args.get("region")
         with self._lock:
@@ -250,7 +250,7 @@ class RadioCommands(RadioCore):
         self._gate(req)
         self._replan(plan, region=plan.region, spacing_khz=None, deemphasis_us=None)
 
-    def _cmd_spacing(self, req: Request) -> None:
+    def _cmd_spacing(self, req: RadioCommand) -> None:
         current = self._plan_now()
         with self._lock:
             chip = self._chip or "rda5807m"
@@ -288,7 +288,7 @@ class RadioCommands(RadioCore):
         self._plan_changed()
 
     # -- presets -------------------------------------------------------------------------------
-    def _cmd_preset_set(self, req: Request) -> dict[str, Any]:
+    def _cmd_preset_set(self, req: RadioCommand) -> dict[str, Any]:
         with self._lock:
             book = self._presets
         slot = book.check_slot(req.args["slot"]) if req.args.get("slot") is not None else None
@@ -313,7 +313,7 @@ class RadioCommands(RadioCore):
             self._last_preset = slot
         return {"preset": preset.as_dict()}
 
-    def _cmd_preset_delete(self, req: Request) -> dict[str, Any]:
+    def _cmd_preset_delete(self, req: RadioCommand) -> dict[str, Any]:
         with self._lock:
             book = self._presets
         preset = book.find(req.args)
@@ -321,19 +321,19 @@ class RadioCommands(RadioCore):
         self._presets_changed(book.delete(preset.slot))
         return {"preset": preset.as_dict()}
 
-    def _cmd_preset_recall(self, req: Request) -> dict[str, Any]:
+    def _cmd_preset_recall(self, req: RadioCommand) -> dict[str, Any]:
         plan = self._plan_now()
         with self._lock:
             preset = self._presets.find(req.args)
         return self._recall(req, plan, preset)
 
-    def _cmd_preset_next(self, req: Request) -> dict[str, Any]:
+    def _cmd_preset_next(self, req: RadioCommand) -> dict[str, Any]:
         return self._step_preset(req, +1)
 
-    def _cmd_preset_prev(self, req: Request) -> dict[str, Any]:
+    def _cmd_preset_prev(self, req: RadioCommand) -> dict[str, Any]:
         return self._step_preset(req, -1)
 
-    def _step_preset(self, req: Request, direction: int) -> dict[str, Any]:
+    def _step_preset(self, req: RadioCommand, direction: int) -> dict[str, Any]:
         plan = self._plan_now()
         with self._lock:
             book = self._presets
@@ -345,7 +345,7 @@ class RadioCommands(RadioCore):
             preset = book.after(current, direction)
         return self._recall(req, plan, preset)
 
-    def _recall(self, req: Request, plan: BandPlan, preset: Preset) -> dict[str, Any]:
+    def _recall(self, req: RadioCommand, plan: BandPlan, preset: Preset) -> dict[str, Any]:
         plan.check(preset.khz)
         self._gate(req)
         self._tune_and_publish(preset.khz)

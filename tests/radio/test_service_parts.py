@@ -15,7 +15,7 @@ from device.radio.state import RadioStore, Settings
 
 def test_commands_parse_keeps_id_and_fields() -> None:
     req = commands.parse(b'{"cmd": "tune", "mhz": "101.1", "id": "r1"}')
-    assert req == commands.Request("tune", "r1", {"mhz": "101.1"})
+    assert req == commands.RadioCommand("tune", "r1", {"mhz": "101.1"})
     assert req.spec.needs_power and not req.spec.while_busy
     assert commands.COMMANDS["volume"].while_busy and commands.COMMANDS["cancel"].while_busy
 
