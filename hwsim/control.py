@@ -213,14 +213,14 @@ class MqttControl:
             return
         self._index = (self._index + 1) % len(self.endpoints)
         e = self.endpoints[self._index]
-        try:
-            self.client.host = e.host
-            self.client.port = e.port
-            self.client.transport = "websockets" if e.websocket else "tcp"
-            if e.websocket:
-                self.client.ws_set_options(path=e.path)
-        except RuntimeError:  # paho still holds the old connection: it stays on that broker
-            log.debug("hwsim control: could not move to %s:%s yet", e.host, e.port)
+        # Called from paho's own callbacks, where its public setters still see the old
+        # connection as open and refuse: set the fields that its reconnect() reads.
+        self.client._host = e.host
+        self.client._port = e.port
+        self.client._transport = "websockets" if e.websocket else "tcp"
+        if e.websocket:
+            self.client.ws_set_options(path=e.path)
+        log.info("hwsim control: trying %s:%s next", e.host, e.port)
 
     def topic(self, path: str) -> str:
         return self.prefix + path

@@ -76,3 +76,30 @@ def test_a_late_will_is_answered_with_online(
         d.stop()
     sub.wait_topic("pi2mqtt/fo/status", where=lambda m: m.text == "offline" and m.received > 0)
     sub.close()
+
+
+def test_hwsim_control_moves_to_the_next_broker_when_its_broker_dies(
+    mosquitto_factory: Callable[..., Mosquitto]
+) -> None:
+    from hwsim.control import ControlRegistry, MqttControl
+
+    a, b = mosquitto_factory("a"), mosquitto_factory("b")
+    sub_b = Subscriber(b.port).connect()
+    sub_b.subscribe("hwsim/fo/#")
+    registry = ControlRegistry()
+    registry.register("bell/press", lambda payload: "pressed")
+    control = MqttControl(registry, f"{a.url},{b.url}", "fo")
+    control.client.reconnect_delay_set(min_delay=1, max_delay=1)
+    control.start()
+    try:
+        assert control.connected.wait(10)
+        assert a.proc is not None
+        a.proc.send_signal(signal.SIGKILL)
+        a.proc.wait(10)
+        sub_b.wait_topic("hwsim/fo/status", where=lambda m: m.text == "online", timeout=20)
+        sub_b.publish("hwsim/fo/bell/press", "")
+        reply = sub_b.wait_topic("hwsim/fo/reply", timeout=10).json()
+        assert reply == {"ok": True, "path": "bell/press", "value": "pressed"}
+    finally:
+        control.close()
+        sub_b.close()
