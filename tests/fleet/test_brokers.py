@@ -90,3 +90,17 @@ def test_cli_broker_takes_urls_separated_by_commas(tmp_path: Path) -> None:
     conf = tmp_path / "c.toml"
     conf.write_text("")
     assert main(["check", "--config", str(conf)]) == 0
+
+
+def test_session_expiry_goes_into_the_mqtt5_connect_only_with_a_persistent_session() -> None:
+    from device.mqtt.transport import connect_options
+
+    cfg = parse_config({"mqtt": {"clean_session": False, "session_expiry": "90s", "keepalive": "20s"}}).mqtt
+    opts = connect_options(cfg, V5)
+    assert opts["keepalive"] == 20 and opts["clean_start"] is False
+    assert opts["properties"].SessionExpiryInterval == 90
+    assert "properties" not in connect_options(cfg, V311) and "clean_start" not in connect_options(cfg, V311)
+    clean = parse_config({"mqtt": {}}).mqtt
+    assert connect_options(clean, V5) == {"keepalive": 60, "clean_start": True}
+    with pytest.raises(ConfigError):
+        parse_config({"mqtt": {"session_expiry": "200000000h"}})
