@@ -9,7 +9,7 @@ disk. `write_bytes` counts pages dirtied for storage; `cancelled_write_bytes` th
 before they were written (a temporary file replaced); the figure is the difference.
 
     .venv/bin/python bench/diskwrites.py                  # target: ≤ 10 MB/day (≈ 116 B/s)
-    .venv/bin/python bench/diskwrites.py --spill-after 0  # every reading written, as before
+    .venv/bin/python bench/diskwrites.py --spill-after 0  # the shortest window (50 ms)
 """
 
 from __future__ import annotations

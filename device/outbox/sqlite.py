@@ -77,7 +77,7 @@ class SqliteOutbox:
         self.max_rows, self.max_bytes, self.max_age_s = max_rows, max_bytes, max_age_s
         self.durability = durability
         self.batch_interval, self.batch_rows = batch_interval, batch_rows
-        self.spill_after, self.disk_retry = spill_after, disk_retry
+        self.spill_after, self.disk_retry = max(spill_after, batch_interval), disk_retry
         self._clock = clock
         self._lock = threading.Lock()  # RAM state
         self._db_lock = threading.Lock()  # the connection; taken before _lock, never inside
