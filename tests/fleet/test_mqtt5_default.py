@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from device.config import parse_config
 from device.core.daemon import Daemon
 from device.outbox import MemoryOutbox
 from tests.mosquitto import Mosquitto
+from tests.procs import poll
 
 pytestmark = pytest.mark.broker
 
@@ -40,3 +42,20 @@ def test_mqtt5_by_default_mosquitto_rr_gets_its_reply(
         d.stop()
     line = next(ln for ln in broker.log().splitlines() if " as rr-dev " in ln)
     assert "(p5" in line  # Mosquitto logs the protocol level of each connection
+
+
+def test_mqtt5_reason_codes_are_counted_by_name(
+    mosquitto_factory: Callable[..., Mosquitto], mock_factory: MockFactory, tmp_path: Path
+) -> None:
+    # A broker that wants a password: with MQTT 5 its CONNACK says why, and that is counted.
+    b = mosquitto_factory("auth", allow_anonymous=False)
+    cfg = parse_config({"device": {"id": "rc"}, "mqtt": {"url": b.url}, "homeassistant": {"enabled": False}})
+    d = Daemon(cfg, pin_factory=mock_factory, state_dir=tmp_path / "state", outbox=MemoryOutbox())
+    d.client.reconnect_min, d.client.reconnect_max = 0.1, 0.2
+    d.start()
+    try:
+        poll(lambda: d.client.counters()["reasons"].get("Not authorized", 0) >= 2, 15,
+             "the CONNACK reason counted")
+        assert d.client.last_error is not None and "Not authorized" in d.client.last_error
+    finally:
+        d.stop()
