@@ -21,7 +21,7 @@ from tests.mqttwait import Msg, Subscriber
 from tests.nats import NatsCluster
 from tests.procs import DaemonProcess, Tally
 
-pytestmark = [pytest.mark.broker, pytest.mark.slow]
+pytestmark = [pytest.mark.broker, pytest.mark.slow, pytest.mark.timeout(300)]  # a cluster on a busy machine
 
 LIVE = "pi2mqtt/fleet1/cpu"
 BACKFILL = LIVE + "/backfill"

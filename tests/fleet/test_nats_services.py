@@ -18,7 +18,7 @@ from tests.mqttwait import Subscriber
 from tests.nats import NatsCluster
 from tests.procs import DaemonProcess
 
-pytestmark = [pytest.mark.broker, pytest.mark.slow]
+pytestmark = [pytest.mark.broker, pytest.mark.slow, pytest.mark.timeout(300)]  # a cluster on a busy machine
 
 DEVICES = """
 [[button]]
