@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from device.components.base import EntityInfo
+from device.core.values import Json, JsonDoc
 from device.link import LinkClient, LinkValue
 
 
@@ -23,14 +24,14 @@ class ServiceContext(Protocol):
 
     device_id: str
     state_dir: Path | None
-    pin_factory: Any
+    pin_factory: object | None
     link: LinkClient | None
 
-    def publish(self, entity: str, value: Any, *, extra: dict[str, Any] | None = None,
+    def publish(self, entity: str, value: Json, *, extra: JsonDoc | None = None,
                 unit: str | None = None, ts: float | None = None) -> None:
         """A state/reading on `<base>/<entity>` through the outbox (durable, ordered, with seq)."""
 
-    def publish_event(self, subtopic: str, doc: dict[str, Any]) -> None:
+    def publish_event(self, subtopic: str, doc: JsonDoc) -> None:
         """An event on `<base>/<subtopic>` (JSON, QoS 1, not retained, not queued while offline)."""
 
     def on_link_event(self, callback: Callable[[str, LinkValue], None]) -> None:
@@ -56,7 +57,7 @@ class Service:
         """What the service publishes, for discovery."""
         return []
 
-    def diagnostics(self) -> dict[str, Any]:
+    def diagnostics(self) -> JsonDoc:
         return {}
 
     def close(self) -> None:

@@ -12,10 +12,12 @@ Frozen and compared by value, so tests assert on them directly.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
-Json: TypeAlias = "bool | int | float | str | list[Json] | dict[str, Json] | None"
+# Read-only containers (covariant), so a list of documents or a dict of numbers is Json too.
+Json: TypeAlias = "bool | int | float | str | Sequence[Json] | Mapping[str, Json] | None"
 JsonDoc: TypeAlias = "dict[str, Json]"
 
 

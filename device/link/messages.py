@@ -37,7 +37,7 @@ from __future__ import annotations
 import enum
 import struct
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 from p2mfw import proto
 
@@ -123,14 +123,14 @@ class Request:
     """Host -> MCU: call `method` with `args`."""
 
     method: str
-    args: dict[str, Any] | None = None
+    args: LinkMap | None = None
 
 
 @dataclass(frozen=True)
 class Response:
     """MCU -> host: the result of the request with the same seq."""
 
-    result: dict[str, Any] | None = None
+    result: LinkMap | None = None
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ class Event:
     """MCU -> host, unsolicited: a reading, a radio event, an RDS block, a boot notice."""
 
     name: str
-    data: Any = None
+    data: LinkValue = None
 
 
 @dataclass(frozen=True)
@@ -176,13 +176,13 @@ def encode_value(v: object) -> bytes:
     return bytes(out)
 
 
-def get_value(buf: bytes, pos: int = 0) -> tuple[Any, int]:
+def get_value(buf: bytes, pos: int = 0) -> tuple[LinkValue, int]:
     """Decode one value at `pos`; return (value, next position); ValueError if malformed."""
     value, end = proto.get_value(buf, pos)
     return value, int(end)
 
 
-def decode_value(buf: bytes) -> Any:
+def decode_value(buf: bytes) -> LinkValue:
     """Decode a buffer that holds exactly one value; ValueError if it does not."""
     return proto.whole_value(bytes(buf))
 

@@ -33,7 +33,6 @@ from __future__ import annotations
 import enum
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
 
 from device.errors import LocalProtocolError
 from device.link.frame import NEED_DATA, Frame, FrameDecoder, NeedData
@@ -46,6 +45,8 @@ from device.link.messages import (
     Event,
     Hello,
     HelloAck,
+    LinkMap,
+    LinkValue,
     Malformed,
     Request,
     Response,
@@ -135,7 +136,7 @@ class Reply:
 
     seq: int
     method: str
-    result: dict[str, Any] | None
+    result: LinkMap | None
     attempts: int = 1
     rtt: float = 0.0
 
@@ -172,7 +173,7 @@ class Notification:
     """An unsolicited event from the firmware."""
 
     name: str
-    data: Any = None
+    data: LinkValue = None
     seq: int = 0
 
 
@@ -283,7 +284,7 @@ class LinkSession:
     def send_request(
         self,
         method: str,
-        args: dict[str, Any] | None,
+        args: LinkMap | None,
         now: float,
         timeout: float = 0.5,
         retries: int = 3,

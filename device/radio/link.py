@@ -12,10 +12,10 @@ into a `CommandError` a radio reply can carry:
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
 from device.errors import CommandError, LinkError, LinkTimeout
-from device.link import LinkClient
+from device.link import LinkClient, LinkMap
 
 FIRMWARE_CODES: Final = frozenset(
     ("BUSY", "OUT_OF_BAND", "MISALIGNED", "POWERED_OFF", "UNSUPPORTED", "RANGE", "TIMEOUT")
@@ -40,7 +40,7 @@ class TunerLink:
     def up(self) -> bool:
         return self.link is not None and self.link.state == "up"
 
-    def call(self, method: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+    def call(self, method: str, args: LinkMap | None = None) -> LinkMap:
         if self.link is None:
             raise CommandError("UNAVAILABLE", "there is no co-processor link ([coprocessor] is missing)")
         timeout, retries = TIMING.get(method, (0.5, 2))
