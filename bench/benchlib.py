@@ -90,6 +90,46 @@ class Recorder:
         self.c.loop_stop()
 
 
+class SubCounter:
+    """`mosquitto_sub` (C) counting what it receives on `topic`; lines kept when `keep`.
+
+    A C subscriber in its own process keeps up with thousands of messages a second on a
+    loaded machine, where a Python subscriber inside the bench would fall behind and let
+    the broker drop messages (then every publisher looks costlier per reading). Each line
+    is the receipt time (`%U`, Unix seconds with nanoseconds) and, when kept, the payload.
+    """
+
+    def __init__(self, port: int, topic: str, keep: bool = False) -> None:
+        self.n = 0
+        self.lines: list[str] = []
+        self.keep = keep
+        self._first = threading.Event()
+        fmt = "%U %p" if keep else "%U"
+        self.proc = subprocess.Popen(["stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", str(port),
+                                      "-t", topic, "-q", "1", "-F", fmt],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.n += 1
+            if self.keep:
+                self.lines.append(line)
+            self._first.set()
+
+    def wait_first(self, timeout: float) -> bool:
+        return self._first.wait(timeout)
+
+    def count(self) -> int:
+        return self.n
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait()
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (and its threads) so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -120,10 +160,11 @@ def compile_bytecode() -> None:
         compileall.compile_dir(str(ROOT / d), quiet=1)
 
 
-def spawn_daemon(config: Path, broker_url: str, state: Path, *extra: str, sim: bool = True) -> subprocess.Popen[bytes]:
+def spawn_daemon(config: Path, broker_url: str, state: Path, *extra: str, sim: bool = True,
+                 wrapper: list[str] | None = None) -> subprocess.Popen[bytes]:
     env = dict(os.environ, STATE_DIRECTORY=str(state), PYTHONUNBUFFERED="1")
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return subprocess.Popen([*PI2MQTT, "run", *(["--sim"] if sim else []), "--config", str(config), "--broker", broker_url,
+    return subprocess.Popen([*(wrapper or []), *PI2MQTT, "run", *(["--sim"] if sim else []), "--config", str(config), "--broker", broker_url,
                              "--log-level", "warning", *extra],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -145,6 +186,7 @@ def tempdir() -> tempfile.TemporaryDirectory[str]:
 __all__ = [
     "ROOT",
     "Recorder",
+    "SubCounter",
     "broker",
     "compile_bytecode",
     "cpu_seconds",

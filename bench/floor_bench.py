@@ -7,7 +7,7 @@ batched paho floor (bench/batched_paho.py: one wake-up per tick for all topics) 
 the per-message floor (bench/bare_paho.py) run *at the same time* against one private
 Mosquitto, each publishing the same number of readings per second (QoS 1, retained,
 the daemon's JSON payload). CPU is each process's utime+stime over the window divided
-by the readings a subscriber received from it. The start order rotates from round to
+by the readings a subscriber (mosquitto_sub, one per publisher) received from it. The start order rotates from round to
 round; the figure printed is the median of the rounds, with the range.
 
 The daemon runs as on a Pi without the simulator: gpiozero's mock pin factory and a
@@ -31,6 +31,7 @@ from pathlib import Path
 from benchlib import (
     ROOT,
     Recorder,
+    SubCounter,
     broker,
     compile_bytecode,
     cpu_seconds,
@@ -64,15 +65,15 @@ def load_config(work: Path, entities: int, rate: float, device: str) -> Path:
 class Proc:
     """One publisher under measurement: its process and the subscriber counting its readings."""
 
-    def __init__(self, label: str, popen: subprocess.Popen[bytes], rec: Recorder) -> None:
+    def __init__(self, label: str, popen: subprocess.Popen[bytes], rec: SubCounter) -> None:
         self.label, self.popen, self.rec = label, popen, rec
         self.c0 = self.n0 = 0.0
 
     def mark(self) -> None:
-        self.c0, self.n0 = cpu_seconds(self.popen.pid), self.rec.count(lambda m: True)
+        self.c0, self.n0 = cpu_seconds(self.popen.pid), self.rec.count()
 
     def result(self) -> tuple[float, int]:
-        return cpu_seconds(self.popen.pid) - self.c0, self.rec.count(lambda m: True) - int(self.n0)
+        return cpu_seconds(self.popen.pid) - self.c0, self.rec.count() - int(self.n0)
 
     def close(self) -> None:
         stop(self.popen)
@@ -80,7 +81,7 @@ class Proc:
 
 
 def start_floor(script: str, port: int, prefix: str, entities: int, rate: float) -> Proc:
-    rec = Recorder(port, f"{prefix}/+")
+    rec = SubCounter(port, f"{prefix}/+")
     args = [sys.executable, str(BENCH / script), "--port", str(port), "--topics", str(entities)]
     if script == "batched_paho.py":
         args += ["--rate", str(rate), "--prefix", prefix]
@@ -92,7 +93,7 @@ def start_floor(script: str, port: int, prefix: str, entities: int, rate: float)
 def start_daemon(port: int, work: Path, entities: int, rate: float, tag: str) -> Proc:
     device = f"d{tag}"
     cfg = load_config(work, entities, rate, device)
-    rec = Recorder(port, f"pi2mqtt/{device}/+")
+    rec = SubCounter(port, f"pi2mqtt/{device}/+")
     proc = spawn_daemon(cfg, f"mqtt://127.0.0.1:{port}", work / f"state-{tag}", sim=False)
     return Proc("pi2mqtt", proc, rec)
 
@@ -112,7 +113,7 @@ def measure_round(port: int, work: Path, entities: int, rate: float, seconds: fl
         for s in starters:
             procs.append(s())
         for p in procs:  # start-up and the first retained flood settle
-            if p.rec.wait(lambda m: True, 20) is None:
+            if not p.rec.wait_first(30):
                 raise SystemExit(f"{p.label}: no reading within 20 s")
         time.sleep(2.0)
         for p in procs:
@@ -170,27 +171,25 @@ def bench_idle(port: int, work: Path, seconds: float) -> None:
 
 
 def bench_latency(port: int, work: Path, entities: int, rate: float, seconds: float) -> None:
-    """Reading timestamp (taken just before the read) → a subscriber has it (same clock)."""
+    """Reading timestamp (taken just before the read) → mosquitto_sub has it (same clock)."""
     cfg = load_config(work, entities, rate, "lat")
-    rec = Recorder(port, "pi2mqtt/lat/+")
+    rec = SubCounter(port, "pi2mqtt/lat/+", keep=True)
     proc = spawn_daemon(cfg, f"mqtt://127.0.0.1:{port}", work / "state-lat", sim=False)
     try:
-        if rec.wait(lambda m: True, 20) is None:
+        if not rec.wait_first(30):
             raise SystemExit("latency: no reading")
-        time.sleep(2.0)
-        t_wall0 = time.time()
-        t_mono0 = time.perf_counter()
-        n0 = rec.count(lambda m: True)
+        time.sleep(3.0)
+        n0 = len(rec.lines)
         time.sleep(seconds)
-        with rec.cond:
-            msgs = rec.msgs[n0:]
+        lines = rec.lines[n0:]
     finally:
         stop(proc)
         rec.close()
     lat = []
-    for t, _topic, payload in msgs:
+    for line in lines:
+        received, _, payload = line.partition(" ")
         ts = datetime.fromisoformat(json.loads(payload)["ts"].replace("Z", "+00:00")).timestamp()
-        lat.append((t_wall0 + (t - t_mono0) - ts) * 1000)
+        lat.append((float(received) - ts) * 1000)
     p99 = pct(lat, 99)
     verdict = "met" if p99 <= 5 else "NOT met"
     print(f"latency at {entities} × {rate:g} Hz, reading ts → subscriber ({len(lat)} readings): p50 {pct(lat, 50):.1f} ms, "

@@ -18,6 +18,8 @@ HERE = Path(__file__).resolve().parent
 BENCHES = [
     ("issue 14: CPU per reading vs the batched and per-message floors, idle, latency, RSS, start-up",
      "floor_bench.py", [], ["--quick"]),
+    ("issue 14: instructions per reading (callgrind) and the Raspberry Pi projection",
+     "instr_bench.py", [], ["--seconds", "15"]),
     ("daemon: latency, CPU per reading, rate, RSS, start-up", "daemon_bench.py", [], ["--seconds", "5", "--presses", "50"]),
     ("serial link: round trip and throughput vs line rate", "link_bench.py", [], []),
     ("outbox: cost per reading", "outbox_bench.py", [], []),
