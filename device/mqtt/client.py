@@ -473,7 +473,8 @@ class MqttClient:
                 return
             self.published += 1
             self.outbox.ack([q.id])
-        self._room.set()
+        if not self._room.is_set():  # set() takes a lock and notifies, once per PUBACK otherwise
+            self._room.set()
 
     @_guard
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, rcs: Any, props: Any = None) -> None:
