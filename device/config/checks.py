@@ -203,6 +203,10 @@ def _tls_contents(paths: dict[str, object], bad: Iterable[str]) -> Iterator[Prob
         return
     import ssl  # only when TLS files are configured
 
+    if not hasattr(ssl, "SSLContext"):
+        # A reload in a daemon that started without TLS (device/app/sslgate.py): the real
+        # ssl is not loaded and cannot be; the runner refuses a reload that turns TLS on.
+        return
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     if ca is not None and "mqtt.tls.ca_file" not in bad:
         try:

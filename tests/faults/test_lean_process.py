@@ -6,6 +6,7 @@ libraries) — the process is the unit here, not a module in the test's own inte
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -54,3 +55,26 @@ def test_tls_daemon_loads_ssl_and_connects(mosquitto_factory: Callable[..., Mosq
     finally:
         d.stop()
     assert "Traceback" not in d.log()
+
+
+def test_reload_that_turns_tls_on_is_refused_with_a_reason(broker: Mosquitto, pki: Pki, tmp_path: Path) -> None:
+    sub = Subscriber(broker.port).connect()
+    d = run(tmp_path, broker.url)
+    try:
+        sub.subscribe("pi2mqtt/lean/#")
+        sub.wait_topic("pi2mqtt/lean/cpu", timeout=30)
+        cfg = tmp_path / "lean.toml"
+        text = cfg.read_text().replace(broker.url, "mqtts://127.0.0.1:8883")
+        cfg.write_text(text + f'\n[mqtt.tls]\nca_file = "{pki.ca.cert}"\n')
+        d.signal(signal.SIGHUP)
+        try:
+            poll(lambda: "reload refused" in d.log() or "reloaded" in d.log(), 30, "the reload handled")
+        except AssertionError:
+            raise AssertionError(d.log()[-3000:]) from None
+        assert "turning TLS on" in d.log(), d.log()[-2000:]
+        assert d.alive()
+        before = len(sub.messages)
+        poll(lambda: len(sub.messages) > before, 30, "readings go on over the old connection")
+    finally:
+        d.stop()
+        sub.close()
