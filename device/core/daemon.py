@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paho.mqtt.properties import Properties
 
@@ -48,6 +48,9 @@ from device.mqtt import payloads
 from device.mqtt.client import MqttClient
 from device.mqtt.topics import Topics
 from device.outbox import MemoryOutbox, Outbox, OutMsg
+
+if TYPE_CHECKING:
+    from device.ha import Discovery
 
 log = logging.getLogger("pi2mqtt")
 
@@ -113,7 +116,7 @@ class Daemon:
         self.failed: dict[str, str] = {}
         self.groups: list[PollGroup] = []
         self.link: LinkClient | None = None
-        self.discovery: Any = None
+        self.discovery: Discovery | None = None
         self.status_led: StatusLed | None = None
         self._link_listeners: list[Callable[[str, LinkValue], None]] = []
         self._link_state_listeners: list[Callable[[str], None]] = []

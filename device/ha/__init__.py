@@ -20,14 +20,18 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Protocol, runtime_checkable
 
 from device import __version__
-from device.config.model import Polled
+from device.components.base import Component
+from device.config.model import Config, Polled
+from device.core.services import Service
 from device.ha import discovery
 from device.ha.discovery import DeviceDescription, EntitySpec, Published, RadioSpec
+from device.mqtt.client import MqttClient
+from device.mqtt.topics import Topics
 
 log = logging.getLogger("pi2mqtt.ha")
 
@@ -39,7 +43,31 @@ def ha_delay() -> float:
     return random.uniform(0.5, 3.0)
 
 
-def expire_after(cfg: Any) -> int | None:
+@runtime_checkable
+class RadioHooks(Protocol):
+    """What discovery needs from the radio service: its band and its presets.
+
+    A radio may also offer `on_presets_changed(callback)` and `on_plan_changed(callback)`;
+    discovery then republishes when they change.
+    """
+
+    def band_limits(self) -> tuple[float, float, float]: ...
+
+    def presets(self) -> Sequence[Mapping[str, object]]: ...
+
+
+class DiscoveredDaemon(Protocol):
+    """What discovery reads from the running daemon (`device.core.daemon.Daemon` is one)."""
+
+    cfg: Config
+    topics: Topics
+    client: MqttClient
+    state_dir: Path | None
+    components: list[Component]
+    services: dict[str, Service]
+
+
+def expire_after(cfg: object) -> int | None:
     """About 3x the longest gap between readings of a polled entity; None when unbounded.
 
     With a deadband and no heartbeat a steady value is never republished, so HA must
@@ -56,7 +84,7 @@ def expire_after(cfg: Any) -> int | None:
     return max(1, round(3 * gap + 0.4999))
 
 
-def describe(daemon: Any) -> DeviceDescription:
+def describe(daemon: DiscoveredDaemon) -> DeviceDescription:
     """The daemon as discovery sees it (reads its config, components and services)."""
     cfg = daemon.cfg
     specs: list[EntitySpec] = []
@@ -65,7 +93,7 @@ def describe(daemon: Any) -> DeviceDescription:
         specs.extend(EntitySpec(info, exp) for info in comp.describe_all())
     radio: RadioSpec | None = None
     for name, service in daemon.services.items():
-        if radio is None and hasattr(service, "band_limits"):  # the radio's discovery hooks
+        if radio is None and isinstance(service, RadioHooks):  # the radio's discovery hooks
             lo, hi, step = service.band_limits()
             names = tuple(str(p.get("name")) for p in service.presets() if p.get("name"))
             radio = RadioSpec(name, float(lo), float(hi), float(step), tuple(dict.fromkeys(names)))
@@ -86,7 +114,7 @@ def describe(daemon: Any) -> DeviceDescription:
 class Discovery:
     """Publishes a daemon's discovery config(s) whenever HA may need them."""
 
-    def __init__(self, daemon: Any, *, delay: Callable[[], float] = ha_delay) -> None:
+    def __init__(self, daemon: DiscoveredDaemon, *, delay: Callable[[], float] = ha_delay) -> None:
         self._daemon = daemon
         self._client = daemon.client
         self._per_entity: bool = daemon.cfg.homeassistant.per_entity
@@ -140,10 +168,10 @@ class Discovery:
         self._client.subscribe(f"{self._prefix}/status", self._on_ha_status)
         self._client.on_connected(self.publish)
         radio = self._radio_service()
-        if radio is not None and hasattr(radio, "on_presets_changed"):
-            radio.on_presets_changed(self._on_radio_changed)
-        if radio is not None and hasattr(radio, "on_plan_changed"):
-            radio.on_plan_changed(self._on_radio_changed)
+        for hook in ("on_presets_changed", "on_plan_changed"):
+            subscribe = getattr(radio, hook, None)
+            if callable(subscribe):
+                subscribe(self._on_radio_changed)
         if self._client.connected:
             self.publish()
 
@@ -155,8 +183,8 @@ class Discovery:
                 self._timer.cancel()
                 self._timer = None
 
-    def _radio_service(self) -> Any:
-        return next((s for s in self._daemon.services.values() if hasattr(s, "band_limits")), None)
+    def _radio_service(self) -> RadioHooks | None:
+        return next((s for s in self._daemon.services.values() if isinstance(s, RadioHooks)), None)
 
     def _on_ha_status(self, topic: str, payload: bytes, props: object) -> None:
         if payload.strip().lower() != b"online":
@@ -218,7 +246,7 @@ class Discovery:
         log.debug("discovery %s (%d messages)", "published" if ok else "deferred until connected", len(send))
 
 
-def attach_discovery(daemon: Any, *, delay: Callable[[], float] = ha_delay) -> Discovery:
+def attach_discovery(daemon: DiscoveredDaemon, *, delay: Callable[[], float] = ha_delay) -> Discovery:
     """Start Home Assistant discovery for `daemon` (already started); returns the publisher."""
     d = Discovery(daemon, delay=delay)
     d.attach()
