@@ -24,6 +24,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,14 @@ if TYPE_CHECKING:
     from device.ha import Discovery
 
 log = logging.getLogger("pi2mqtt")
+
+
+@dataclass(frozen=True, slots=True)
+class Oversized:
+    """A command whose payload was over the size limit: queued without it, answered TOO_LARGE in turn."""
+
+    cmd: Command
+    size: int
 
 
 class ComponentHealth:
@@ -92,7 +101,7 @@ class Daemon:
         self._publish_lock = threading.Lock()
         self._reconfigure_lock = threading.Lock()  # a command waits while the devices are rebuilt
         self._stop = threading.Event()
-        self._commands: queue.Queue[Command | None] = queue.Queue(maxsize=256)
+        self._commands: queue.Queue[Command | Oversized | None] = queue.Queue(maxsize=256)
         self._command_thread = threading.Thread(target=self._command_loop, name="commands", daemon=True)
         self._rate = TokenBucket(rate=20.0, burst=50)
         self.started_at = time.time()
@@ -469,13 +478,13 @@ class Daemon:
             # Over the limit: answered, not queued. Replies are cheap; work is not.
             self._reply(cmd, payloads.reply_error(CommandError("RATE_LIMITED", "too many commands; slow down")))
             return
+        # An oversized payload is queued as its size only (its reply keeps its place in line)
+        # and refused unparsed, with one reply for entities and services alike.
+        item: Command | Oversized = cmd
         if len(payload) > payloads.MAX_COMMAND_BYTES:
-            # Refused before it is queued or parsed, with one reply for entities and services alike.
-            self.commands_failed += 1
-            self._reply(cmd, payloads.reply_error(payloads.too_large(len(payload))))
-            return
+            item = Oversized(replace(cmd, payload=b""), len(payload))
         try:
-            self._commands.put_nowait(cmd)
+            self._commands.put_nowait(item)
         except queue.Full:
             self._reply(cmd, payloads.reply_error(CommandError("BUSY", "too many commands queued; try again")))
 
@@ -484,6 +493,10 @@ class Daemon:
             item = self._commands.get()
             if item is None or self._stop.is_set():
                 return
+            if isinstance(item, Oversized):
+                self.commands_failed += 1
+                self._reply(item.cmd, payloads.reply_error(payloads.too_large(item.size)))
+                continue
             try:
                 with self._reconfigure_lock:
                     self._handle_command(item)
