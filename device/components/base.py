@@ -17,8 +17,9 @@ from typing import Any, ClassVar
 from gpiozero import Factory
 
 from device.config.model import Entity
+from device.core.values import Json
 
-Emit = Callable[[object], None]
+Emit = Callable[[Json], None]
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ from device.core.seqsync import SeqSync
 from device.core.services import Service
 from device.core.statedir import SeqStore
 from device.core.timefmt import iso_ms
-from device.core.values import Command
+from device.core.values import Command, Json, JsonDoc
 from device.errors import CommandError
 from device.link import LinkClient, LinkValue
 from device.mqtt import payloads
@@ -348,8 +348,8 @@ class Daemon:
         return close_all
 
     # -- values ----------------------------------------------------------------------------
-    def publish(self, entity: str, value: Any, ts: float, unit: str | None = None,
-                error: str | None = None, extra: dict[str, Any] | None = None) -> bool:
+    def publish(self, entity: str, value: Json, ts: float, unit: str | None = None,
+                error: str | None = None, extra: JsonDoc | None = None) -> bool:
         """Queue one reading of `entity` (in order, with its next seq). False if filtered out."""
         flt = self.filters.get(entity)
         if flt is not None and error is None and not flt.should_publish(value, ts):
@@ -366,7 +366,7 @@ class Daemon:
             self.first_publish_at = time.time()
         return True
 
-    def publish_value(self, comp: Component, value: Any, ts: float, error: str | None = None) -> None:
+    def publish_value(self, comp: Component, value: Json, ts: float, error: str | None = None) -> None:
         """Publish a component's value (a dict per channel for multi-entity components)."""
         h = self.health[comp.name]
         if comp.channels:
@@ -377,7 +377,7 @@ class Daemon:
         elif self.publish(comp.name, value, ts, comp.unit_of_measurement(), error):
             h.published += 1
 
-    def _on_polled(self, comp: PolledComponent, value: Any, ts: float, error: str | None) -> None:
+    def _on_polled(self, comp: PolledComponent, value: Json, ts: float, error: str | None) -> None:
         h = self.health[comp.name]
         if error is not None:
             h.errors += 1
@@ -394,7 +394,7 @@ class Daemon:
                 self.filters[entity] = ChangeFilter(old.deadband, old.heartbeat)
         self.publish_value(comp, value, ts)
 
-    def _emit_event(self, comp: EventComponent, value: Any) -> None:
+    def _emit_event(self, comp: EventComponent, value: Json) -> None:
         self.publish_value(comp, value, time.time())
 
     def _set_error(self, comp: Component, why: str, ts: float) -> None:
@@ -596,11 +596,11 @@ class _Context:
         self.pin_factory = daemon.pin_factory
         self.link = daemon.link
 
-    def publish(self, entity: str, value: Any, *, extra: dict[str, Any] | None = None,
+    def publish(self, entity: str, value: Json, *, extra: JsonDoc | None = None,
                 unit: str | None = None, ts: float | None = None) -> None:
         self._d.publish(entity, value, time.time() if ts is None else ts, unit, None, extra)
 
-    def publish_event(self, subtopic: str, doc: dict[str, Any]) -> None:
+    def publish_event(self, subtopic: str, doc: JsonDoc) -> None:
         self._d.client.publish_now(f"{self._d.topics.base}/{subtopic}", payloads.dumps(doc), qos=1)
 
     def on_link_event(self, callback: Callable[[str, LinkValue], None]) -> None:
@@ -610,10 +610,10 @@ class _Context:
         self._d._link_state_listeners.append(callback)
 
 
-def _emitter(daemon: Daemon, comp: EventComponent) -> Callable[[object], None]:
+def _emitter(daemon: Daemon, comp: EventComponent) -> Callable[[Json], None]:
     """The emit callback an event component gets: publishes with the current time."""
 
-    def emit(value: object) -> None:
+    def emit(value: Json) -> None:
         daemon._emit_event(comp, value)
 
     return emit

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import Any, cast
 
 from device.core.timefmt import iso_ms
+from device.core.values import Json, JsonDoc
 from device.errors import CommandError
 
 MAX_COMMAND_BYTES = 4096
@@ -32,13 +33,13 @@ def _unit_tail(unit: str | None) -> str:
     return tail
 
 
-def reading(value: Any, ts: float, seq: int, unit: str | None = None, error: str | None = None,
-            extra: dict[str, Any] | None = None) -> bytes:
+def reading(value: Json, ts: float, seq: int, unit: str | None = None, error: str | None = None,
+            extra: JsonDoc | None = None) -> bytes:
     """The JSON payload of one reading; `extra` adds fields (never value/ts/seq)."""
     kind = type(value)
     if error is None and not extra and type(seq) is int:
         # The common case, formatted directly: the same bytes the encoder writes.
-        if (kind is float and math.isfinite(value)) or kind is int:
+        if (kind is float and math.isfinite(cast(float, value))) or kind is int:
             v = repr(value)
         elif kind is bool:
             v = "true" if value else "false"
@@ -54,8 +55,8 @@ def reading(value: Any, ts: float, seq: int, unit: str | None = None, error: str
     if error is not None:
         doc["error"] = error
     if extra:
-        for k, v in extra.items():
-            doc.setdefault(k, v)
+        for k, field_value in extra.items():
+            doc.setdefault(k, field_value)
     return _dumps(doc).encode()
 
 
