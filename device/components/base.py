@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from gpiozero import Factory
 
@@ -103,7 +103,7 @@ class Component:
 class PolledComponent(Component):
     """A device read on a schedule."""
 
-    def read(self) -> Any:
+    def read(self) -> Json:
         raise NotImplementedError
 
 
@@ -113,7 +113,7 @@ class EventComponent(Component):
     def start(self, emit: Emit) -> None:
         raise NotImplementedError
 
-    def current(self) -> Any:
+    def current(self) -> Json:
         """The present value (published once at start)."""
         raise NotImplementedError
 
@@ -121,19 +121,20 @@ class EventComponent(Component):
 class OutputComponent(Component):
     """A device the daemon drives on command."""
 
-    def apply(self, value: Any) -> Any:
+    def apply(self, value: Json) -> Json:
         """Validate then apply a command value; return the new state. Raises CommandError."""
         raise NotImplementedError
 
-    def state(self) -> Any:
+    def state(self) -> Json:
         raise NotImplementedError
 
 
-def close_quietly(dev: Any) -> None:
+def close_quietly(dev: object) -> None:
     """Close a gpiozero device, ignoring errors (used on shutdown paths)."""
-    if dev is None:
+    close = getattr(dev, "close", None)
+    if close is None:
         return
     try:
-        dev.close()
+        close()
     except Exception:
         pass

@@ -23,15 +23,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from device.components.base import PolledComponent
 from device.core.schedule import next_slot
+from device.core.values import Json
 from device.errors import NoSample
 
 log = logging.getLogger("pi2mqtt.poller")
 
-OnValue = Callable[[PolledComponent, Any, float, "str | None"], None]
+OnValue = Callable[[PolledComponent, Json, float, "str | None"], None]
 
 
 class PollGroup:
