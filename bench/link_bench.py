@@ -65,6 +65,19 @@ def _pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))]
 
 
+def _pipelined_rate(port: LinkPort, n_req: int) -> float:
+    """host -> MCU: requests per second with WINDOW in flight."""
+    inflight: deque[Future[Any]] = deque()
+    t0 = time.perf_counter()
+    for _ in range(n_req):
+        if len(inflight) >= WINDOW:
+            inflight.popleft().result(timeout=5)
+        inflight.append(port.submit("e", REQ_ARGS, timeout=1.0))
+    while inflight:
+        inflight.popleft().result(timeout=5)
+    return n_req / (time.perf_counter() - t0)
+
+
 def bench_baud(baud: int, quick: bool) -> dict[str, Any]:
     wire = 42
     limit = baud / 10 / wire
@@ -99,17 +112,7 @@ def bench_baud(baud: int, quick: bool) -> dict[str, Any]:
             got = len(arrivals)
             span = arrivals[-1] - arrivals[0] if got > 1 else float("nan")
             ev_rate = (got - 1) / span if got > 1 else 0.0
-            # host -> MCU: pipelined requests, WINDOW in flight.
-            n_req = int(limit * (2 if quick else 5))
-            inflight: deque[Future[dict[str, Any]]] = deque()
-            t0 = time.perf_counter()
-            for _ in range(n_req):
-                if len(inflight) >= WINDOW:
-                    inflight.popleft().result(timeout=5)
-                inflight.append(port.submit("e", REQ_ARGS, timeout=1.0))
-            while inflight:
-                inflight.popleft().result(timeout=5)
-            req_rate = n_req / (time.perf_counter() - t0)
+            req_rate = _pipelined_rate(port, int(limit * (2 if quick else 5)))
             counters = port.counters()
         finally:
             port.close()

@@ -168,6 +168,12 @@ def run_scan(svc: RadioCore) -> None:
         error = e
         log.warning("radio: scan stopped: %s: %s", e.code, e.message)
     back = start if start is not None and plan.on_raster(start) else plan.first_khz
+    _finish_scan(svc, back, stations, heard, cancelled, error, time.monotonic() - t0)
+
+
+def _finish_scan(svc: RadioCore, back: int, stations: list[dict[str, Any]], heard: dict[int, int],
+                 cancelled: bool, error: CommandError | None, seconds: float) -> None:
+    """Return to `back`, remember where each PI was heard, publish state and scan_done."""
     if svc._link_state == "up" and not svc._stop.is_set():
         try:
             with svc._hardware():
@@ -180,7 +186,7 @@ def run_scan(svc: RadioCore) -> None:
             svc._known.setdefault(pi, set()).add(khz)
         svc._scan_results = stations
         doc: dict[str, Any] = {"event": "scan_done", "stations": stations, "cancelled": cancelled,
-                               "seconds": round(time.monotonic() - t0, 2)}
+                               "seconds": round(seconds, 2)}
         if error is not None:
             doc["code"] = error.code
             doc["message"] = error.message
