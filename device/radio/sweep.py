@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from device.core.values import JsonDoc
 from device.errors import CommandError
 from device.radio.band import khz_to_mhz
 from device.radio.core import RadioCore
@@ -171,7 +172,7 @@ def run_scan(svc: RadioCore) -> None:
     _finish_scan(svc, back, stations, heard, cancelled, error, time.monotonic() - t0)
 
 
-def _finish_scan(svc: RadioCore, back: int, stations: list[dict[str, Any]], heard: dict[int, int],
+def _finish_scan(svc: RadioCore, back: int, stations: list[JsonDoc], heard: dict[int, int],
                  cancelled: bool, error: CommandError | None, seconds: float) -> None:
     """Return to `back`, remember where each PI was heard, publish state and scan_done."""
     if svc._link_state == "up" and not svc._stop.is_set():
