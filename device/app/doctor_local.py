@@ -149,7 +149,8 @@ def check_service(unit: str = "pi2mqtt.service") -> list[Finding]:
     if tool is None:
         return []
     try:
-        running = subprocess.run([tool, "is-active", "--quiet", unit], timeout=5).returncode == 0
+        running = subprocess.run([tool, "is-active", "--quiet", unit], capture_output=True,
+                                 timeout=5).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return []
     if not running:
