@@ -20,8 +20,10 @@ def main() -> None:
     ap.add_argument("--topics", type=int, default=50)
     ap.add_argument("--rate", type=float, default=10.0)
     ap.add_argument("--qos", type=int, default=1)
+    ap.add_argument("--protocol", choices=("5", "3.1.1"), default="5", help="MQTT version (the daemon's default: 5)")
     args = ap.parse_args()
-    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bare-paho")
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bare-paho",
+                    protocol=mqtt.MQTTv5 if args.protocol == "5" else mqtt.MQTTv311)
     c.connect("127.0.0.1", args.port, 60)
     c.loop_start()
     topics = [f"bare/t{i:02d}" for i in range(args.topics)]

@@ -31,9 +31,11 @@ def main() -> None:
     ap.add_argument("--topics", type=int, default=50)
     ap.add_argument("--rate", type=float, default=10.0, help="readings per second per topic")
     ap.add_argument("--qos", type=int, default=1)
+    ap.add_argument("--protocol", choices=("5", "3.1.1"), default="5", help="MQTT version (the daemon's default: 5)")
     ap.add_argument("--prefix", default="batched")
     args = ap.parse_args()
-    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{args.prefix}-paho")
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{args.prefix}-paho",
+                    protocol=mqtt.MQTTv5 if args.protocol == "5" else mqtt.MQTTv311)
 
     def nodelay(client: Any, userdata: Any, sock: Any) -> None:  # as the daemon does
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -48,11 +48,14 @@ DEMO = ROOT / "examples" / "demo.toml"
 BENCH = ROOT / "bench"
 
 
+PROTOCOL = "5"  # MQTT version of the daemon and of both floors (--protocol)
+
+
 def load_config(work: Path, entities: int, rate: float, device: str) -> Path:
     """`entities` CPU-temperature entities at `rate` Hz on mock pins, reading one plain file."""
     temp = work / "cpu_temp"
     temp.write_text("45000\n")
-    lines = [f'[device]\nid = "{device}"\n', '[mqtt]\nurl = "mqtt://127.0.0.1:1883"\nqos = 1\n',
+    lines = [f'[device]\nid = "{device}"\n', f'[mqtt]\nurl = "mqtt://127.0.0.1:1883"\nqos = 1\nprotocol = "{PROTOCOL}"\n',
              '[gpio]\npin_factory = "mock"\n', '[diagnostics]\ninterval = "1h"\n']
     interval = f'{1000 / rate:g}ms'
     for i in range(entities):
@@ -82,7 +85,8 @@ class Proc:
 
 def start_floor(script: str, port: int, prefix: str, entities: int, rate: float) -> Proc:
     rec = SubCounter(port, f"{prefix}/+")
-    args = [sys.executable, str(BENCH / script), "--port", str(port), "--topics", str(entities)]
+    args = [sys.executable, str(BENCH / script), "--port", str(port), "--topics", str(entities),
+            "--protocol", PROTOCOL]
     if script == "batched_paho.py":
         args += ["--rate", str(rate), "--prefix", prefix]
     else:
@@ -245,11 +249,14 @@ def main() -> None:
     ap.add_argument("--startup-runs", type=int, default=5)
     ap.add_argument("--only", choices=("cpu", "idle", "latency", "startup"), action="append")
     ap.add_argument("--quick", action="store_true", help="1 round of 5 s, idle over 20 s, 3 start-ups")
+    ap.add_argument("--protocol", choices=("5", "3.1.1"), default="5", help="MQTT version of all publishers")
     args = ap.parse_args()
+    global PROTOCOL
+    PROTOCOL = args.protocol
     if args.quick:
         args.rounds, args.seconds, args.idle_seconds, args.startup_runs = 1, 5.0, 20.0, 3
     only = set(args.only or ("cpu", "idle", "latency", "startup"))
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; MQTT {PROTOCOL} for the daemon and both floors")
     compile_bytecode()
     with tempdir() as tmp:
         work = Path(tmp)
