@@ -188,8 +188,9 @@ class Daemon:
         self.client.start()
         if sync is not None:
             sync.start()
-        self._command_thread.start()
-        self._start_devices()
+        with self._reconfigure_lock:  # a command queued in the broker waits for its device
+            self._command_thread.start()
+            self._start_devices()
         log.info("pi2mqtt %s started: device %r, %d components (%d failed), %d services, broker %s",
                  __version__, self.cfg.device.id, len(self.components), len(self.failed),
                  len(self.services), self.cfg.mqtt.url)
