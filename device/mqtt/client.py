@@ -57,6 +57,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTProtocolVersion
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from device.config.model import MqttSection
 from device.mqtt.brokers import V5, V311, BrokerAddress, BrokerRing, parse_broker_list
@@ -391,7 +392,8 @@ class MqttClient:
 
     # -- paho callbacks --------------------------------------------------------------
     @_guard
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any = None) -> None:
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags, rc: ReasonCode,
+                    props: Properties | None = None) -> None:
         self._got_connack = True
         if rc.is_failure:
             if self.protocol == mqtt.MQTTv5 and rc.value in UNSUPPORTED_PROTOCOL and self.ring.refused_v5():
@@ -432,7 +434,8 @@ class MqttClient:
         nodelay(sock)
 
     @_guard
-    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any = None) -> None:
+    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: mqtt.DisconnectFlags, rc: ReasonCode,
+                       props: Properties | None = None) -> None:
         was = self._connected.is_set()
         self._connected.clear()
         self._dropped.set()
@@ -456,7 +459,8 @@ class MqttClient:
             self._client.publish(self.topics.status, "online", qos=1, retain=True)
 
     @_guard
-    def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, rc: Any, props: Any = None) -> None:
+    def _on_publish(self, client: mqtt.Client, userdata: object, mid: int, rc: ReasonCode,
+                    props: Properties | None = None) -> None:
         failed = bool(getattr(rc, "is_failure", False))
         with self._lock:
             q = self._inflight.pop(mid, None)
@@ -477,14 +481,15 @@ class MqttClient:
             self._room.set()
 
     @_guard
-    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, rcs: Any, props: Any = None) -> None:
+    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int, rcs: list[ReasonCode],
+                      props: Properties | None = None) -> None:
         for rc in rcs:
             if getattr(rc, "is_failure", False):
                 self.figures.count_reason(rc)
                 log.error("broker refused the command subscription (%s): commands will not arrive", rc)
 
     @_guard
-    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         if msg.topic == self.topics.status:
             self._repair_status(bytes(msg.payload))
             return

@@ -39,6 +39,8 @@ from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 from rich.console import Console
 from rich.live import Live
 
@@ -142,7 +144,8 @@ class Feed:
             self._client.loop_stop()
 
     # paho callbacks: each guarded, since an exception would kill paho's thread silently.
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any = None) -> None:
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags, rc: ReasonCode,
+                    props: Properties | None = None) -> None:
         try:
             if rc.is_failure:
                 self._refused = str(rc)
@@ -154,13 +157,15 @@ class Feed:
         finally:
             self._answered.set()
 
-    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any = None) -> None:
+    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: mqtt.DisconnectFlags, rc: ReasonCode,
+                       props: Properties | None = None) -> None:
         self.connected = False
 
-    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, rcs: Any, props: Any = None) -> None:
+    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int, rcs: list[ReasonCode],
+                      props: Properties | None = None) -> None:
         self.subscribed.set()
 
-    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         try:
             self.messages.put((msg.topic, bytes(msg.payload), time.time(), bool(msg.retain)))
         except Exception:
