@@ -49,6 +49,12 @@ def test_daemon_status_online_retained_then_offline_on_stop(
 ) -> None:
     d = make_daemon({})
     assert d.client.wait_connected(10)
+    # Connected means `online` is on its way (QoS 1), not yet at the broker: once a first
+    # subscriber has it (live or retained), the broker holds the retained copy.
+    first = Subscriber(broker.port).connect()
+    first.subscribe("pi2mqtt/itest/status")
+    first.wait_topic("pi2mqtt/itest/status", where=lambda m: m.text == "online")
+    first.close()
     late = Subscriber(broker.port).connect()
     try:
         late.subscribe("pi2mqtt/itest/status")
