@@ -24,7 +24,8 @@ from collections.abc import Callable
 from typing import Any
 
 from hwsim.control import Handler, parse_number
-from hwsim.sim import ButtonDevice, Simulation
+from hwsim.devices import ButtonDevice
+from hwsim.sim import Simulation
 from hwsim.world import BUTTON_BOUNCE, Contact, EventClock, Line
 
 BUTTON_KEYS = ("seek_up_pin", "seek_down_pin", "preset_next_pin", "preset_prev_pin", "mute_pin")

@@ -28,6 +28,14 @@ from gpiozero.exc import (
 from gpiozero.pins.mock import MockFactory
 
 from device.errors import ConfigError
+from hwsim.devices import (
+    AdcChannelDevice,
+    ButtonDevice,
+    CpuTempDevice,
+    DistanceDevice,
+    LightDevice,
+    MotionDevice,
+)
 from hwsim.pins import (
     SPI0_CLOCK,
     SPI0_MISO,
@@ -38,17 +46,7 @@ from hwsim.pins import (
     SimPin,
     SpiWatcher,
 )
-from hwsim.sim import (
-    AdcChannelDevice,
-    ButtonDevice,
-    CpuTempDevice,
-    DistanceDevice,
-    LightDevice,
-    MotionDevice,
-    Simulation,
-    host_load,
-    load_config,
-)
+from hwsim.sim import Simulation, host_load, load_config
 from hwsim.world import (
     BUTTON_BOUNCE,
     REED_BOUNCE,

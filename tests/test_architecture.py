@@ -47,7 +47,6 @@ LONG_MODULES: set[str] = {
     "device/mqtt/client.py",
     "firmware/p2mfw/bme280.py",
     "firmware/p2mfw/tuner.py",
-    "hwsim/sim.py",
     "hwsim/world.py",
 }
 
