@@ -122,10 +122,14 @@ class WebProcess:
         self._err = _Lines(self.proc.stderr)
         self.url = ""
         if wait:
-            line = self._err.next(30.0)
-            while line and not line.startswith("pi2mqtt web: http"):  # warnings first, maybe
+            try:
                 line = self._err.next(30.0)
-            assert line, "".join(self._err.seen)
+                while line and not line.startswith("pi2mqtt web: http"):  # warnings first, maybe
+                    line = self._err.next(30.0)
+                assert line, "".join(self._err.seen)
+            except BaseException:
+                self.stop()  # never leave a server behind a failed start
+                raise
             self.url = line.split()[2]
 
     def output(self, timeout: float = 30.0) -> str:
