@@ -92,11 +92,11 @@ def status_line(daemon: Any, note: str | None = None) -> str:
     c = daemon.client
     state = c.state
     if state == "connected":
-        text = f"connected to {daemon.cfg.mqtt.url}"
+        text = f"connected to {c.broker.display}"
     elif c.last_error:
         text = f"{state}: {c.last_error}"
     else:
-        text = f"{state} to {daemon.cfg.mqtt.url}"
+        text = f"{state} to {c.broker.display}"
     failing = sorted(name for name, h in daemon.health.items() if h.error)
     total = len(daemon.health)
     text += f"; {total - len(failing)}/{total} entities ok"
