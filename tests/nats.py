@@ -28,7 +28,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from device.app.localbroker import free_port, wait_port
+from device.app.localbroker import free_port, terminate, wait_port
 
 CLUSTER_NAME = "p2m-test"
 
@@ -129,13 +129,7 @@ class NatsNode:
     def stop(self, timeout: float = 10.0) -> None:
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout)
+        terminate(self.proc, timeout)
         self.proc = None
 
     def alive(self) -> bool:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from device.app.localbroker import terminate
 from tests.mqttwait import Msg, Subscriber
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,13 +73,7 @@ class DaemonProcess:
             self.proc.wait(10)
 
     def stop(self, timeout: float = 10.0) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout)
+        terminate(self.proc, timeout)
         self._log.close()
         return self.proc.returncode
 

@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from device.app.localbroker import free_port, wait_port
+from device.app.localbroker import free_port, terminate, wait_port
 
 
 def amqtt_available() -> bool:
@@ -55,13 +55,7 @@ class AmqttBroker:
     def stop(self, timeout: float = 10.0) -> None:
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout)
+        terminate(self.proc, timeout)
         self.proc = None
 
     def __enter__(self) -> AmqttBroker:
