@@ -28,13 +28,18 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from device.app import sdnotify
 from device.app.startup import EXIT_OK, default_config_path, setup_logging, sim_environment
 from device.config import Config, ConfigError, load_config
 from device.errors import Pi2MqttError
+
+if TYPE_CHECKING:  # imported when used: start-up loads only what the config needs
+    from device.core.daemon import Daemon
+    from device.outbox.types import Outbox
 
 log = logging.getLogger("pi2mqtt")
 
@@ -47,7 +52,7 @@ def read_password(cfg: Config) -> str | None:
     return resolve_secret(value=m.password, file=m.password_file, default_credential="mqtt-password")
 
 
-def open_configured_outbox(cfg: Config, state_dir: Path) -> Any:
+def open_configured_outbox(cfg: Config, state_dir: Path) -> Outbox:
     """The outbox `[outbox]` asks for: SQLite in the state directory, or RAM only."""
     from device.outbox import MemoryOutbox, open_outbox
 
@@ -64,7 +69,7 @@ def uses_tls(cfg: Config) -> bool:
     return any(b.tls for b in parse_broker_list(cfg.mqtt.urls))
 
 
-def start_daemon(cfg: Config, state_dir: Path) -> Any:
+def start_daemon(cfg: Config, state_dir: Path) -> Daemon:
     """Pick the pin factory, open the outbox, build and start the daemon; returns it running."""
     from device.app.pinfactory import configured_pins, load_pin_factory
     from device.core.daemon import Daemon
@@ -87,7 +92,7 @@ def start_daemon(cfg: Config, state_dir: Path) -> Any:
     return daemon
 
 
-def status_line(daemon: Any, note: str | None = None) -> str:
+def status_line(daemon: Daemon, note: str | None = None) -> str:
     """One line for `systemctl status`: connection, failing entities, the last reload's result."""
     c = daemon.client
     state = c.state
@@ -113,8 +118,8 @@ def status_line(daemon: Any, note: str | None = None) -> str:
 class Supervisor:
     """Owns the running daemon: ticks (status, watchdog), reloads, stop."""
 
-    def __init__(self, load: Any, state_dir: Path) -> None:
-        self._load = load  # () -> Config, raises ConfigError
+    def __init__(self, load: Callable[[], Config], state_dir: Path) -> None:
+        self._load = load  # raises ConfigError
         self.state_dir = state_dir
         self.stop_requested = threading.Event()
         self.reload_requested = threading.Event()
@@ -127,7 +132,7 @@ class Supervisor:
         self._watchdog = sdnotify.watchdog_interval()
         self._last_ping = 0.0
         self._starved = False
-        self.daemon: Any = None
+        self.daemon: Daemon | None = None
 
     # -- signals (handlers only set flags) --------------------------------------------------
     def on_stop_signal(self, signum: int, frame: object) -> None:
@@ -190,21 +195,28 @@ class Supervisor:
 
             threading.Thread(target=release_pin_factory, daemon=True).start()
 
+    @property
+    def running(self) -> Daemon:
+        """The daemon `serve` started (reloads only happen while it serves)."""
+        if self.daemon is None:
+            raise RuntimeError("the supervisor is not serving")
+        return self.daemon
+
     def _reload_in_place(self, new: Config) -> None:
         """Same [mqtt], [outbox], device id and pin factory: rebuild devices, services, discovery."""
-        old_cfg = self.daemon.cfg
+        old_cfg = self.running.cfg
         try:
-            self.daemon.reconfigure(new)
+            self.running.reconfigure(new)
             self.note = f"reloaded at {time.strftime('%H:%M:%S')}"
             log.info("configuration reloaded (in place: same connection, same outbox)")
         except (Pi2MqttError, OSError) as e:
             log.error("the new configuration cannot start (%s); back to the previous one", e)
             self.note = f"reload failed, still running the previous config: {e}"
-            self.daemon.reconfigure(old_cfg)
+            self.running.reconfigure(old_cfg)
 
     def _reload_restart(self, new: Config) -> None:
         """[mqtt] (or the outbox, id, pin factory) changed: a new daemon, but no `offline`."""
-        old = self.daemon
+        old = self.running
         old_cfg = old.cfg
         old.stop(offline=False)
         from device.app.pinfactory import release_pin_factory
@@ -229,18 +241,18 @@ class Supervisor:
                 log.error("reload refused: %s", line)
             first = problems[0] if problems else "invalid configuration"
             self.note = f"reload failed, still running the previous config: {first}"
-            sdnotify.status(status_line(self.daemon, self.note))
+            sdnotify.status(status_line(self.running, self.note))
             return
         sdnotify.reloading()
         try:
-            same_secret = read_password(new) == self.daemon.mqtt_password
+            same_secret = read_password(new) == self.running.mqtt_password
         except (Pi2MqttError, OSError):
             same_secret = False  # the restart path reports it and keeps the old config
-        if same_secret and in_place(self.daemon.cfg, new):
+        if same_secret and in_place(self.running.cfg, new):
             self._reload_in_place(new)
         else:
             self._reload_restart(new)
-        self._last_status = status_line(self.daemon, self.note)
+        self._last_status = status_line(self.running, self.note)
         sdnotify.ready(self._last_status)
 
 
@@ -257,7 +269,7 @@ def run(args: argparse.Namespace) -> int:
     from device.core.statedir import resolve_state_dir
 
     path = args.config or default_config_path()
-    overrides: dict[str, Any] = {}
+    overrides: dict[str, object] = {}
     if args.broker:
         overrides["mqtt.url"] = args.broker
     cfg = load_config(path, overrides)

@@ -11,7 +11,6 @@ import tomllib
 import types
 import typing
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -33,7 +32,7 @@ __all__ = [
 ]
 
 
-def load_config(path: Path | str, overrides: dict[str, Any] | None = None) -> Config:
+def load_config(path: Path | str, overrides: dict[str, object] | None = None) -> Config:
     """Read and validate a config file; `overrides` (dotted keys) win over the file."""
     p = Path(path)
     try:
@@ -56,15 +55,19 @@ def load_config(path: Path | str, overrides: dict[str, Any] | None = None) -> Co
 
 
 def parse_config(
-    data: dict[str, Any], source: str = "<config>", overrides: dict[str, Any] | None = None
+    data: dict[str, object], source: str = "<config>", overrides: dict[str, object] | None = None
 ) -> Config:
     """Validate an already-parsed TOML document."""
     for dotted, value in (overrides or {}).items():
         node = data
         *parents, last = dotted.split(".")
         for key in parents:
-            node = node.setdefault(key, {})
-        node[last] = value
+            child = node.setdefault(key, {})
+            if not isinstance(child, dict):
+                break  # the file's `key` is not a table: validation reports that, not a TypeError
+            node = child
+        else:
+            node[last] = value
     try:
         cfg = Config.model_validate(data)
     except ValidationError as e:
@@ -112,7 +115,7 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     return model
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
+def _model_in(annotation: object) -> type[BaseModel] | None:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     origin = typing.get_origin(annotation)
@@ -124,7 +127,7 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _problems(e: ValidationError, data: dict[str, Any]) -> list[str]:
+def _problems(e: ValidationError, data: dict[str, object]) -> list[str]:
     lines: list[str] = []
     for err in e.errors(include_url=False):
         loc = tuple(err["loc"])

@@ -32,16 +32,16 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from device.components.base import EntityInfo
+from device.core.values import Json, JsonDoc
 
 MANUFACTURER = "pi2mqtt"
 STATUS_ONLINE = "online"
 STATUS_OFFLINE = "offline"
 
-# A discovery document or component: JSON-shaped (str keys; str, number, bool, list, dict values).
-Doc = dict[str, Any]
+# A discovery document or component: a JSON object.
+Doc = JsonDoc
 
 VALUE = "{{ value_json.value }}"
 # A press input's reading as an HA event: true → press, false → release.
@@ -227,7 +227,7 @@ def radio_components(desc: DeviceDescription, radio: RadioSpec) -> dict[str, Doc
     title = _title(n)
     out: dict[str, Doc] = {}
 
-    def add(suffix: str, platform: str, label: str, **fields: object) -> None:
+    def add(suffix: str, platform: str, label: str, **fields: Json) -> None:
         cid = f"{n}_{suffix}"
         out[cid] = {**_identity(desc, platform, cid, f"{title} {label}"), **fields}
 
@@ -275,7 +275,7 @@ def components(desc: DeviceDescription) -> dict[str, Doc]:
 
 def platforms(desc: DeviceDescription) -> dict[str, str]:
     """{component id: platform} — what `Published` remembers."""
-    return {cid: comp["p"] for cid, comp in components(desc).items()}
+    return {cid: str(comp["p"]) for cid, comp in components(desc).items()}
 
 
 # -- documents and topics ------------------------------------------------------------------
@@ -307,9 +307,9 @@ def entity_configs(desc: DeviceDescription) -> dict[str, Doc]:
     out: dict[str, Doc] = {}
     for cid, comp in components(desc).items():
         doc = {k: v for k, v in comp.items() if k != "p"}
-        doc["object_id"] = doc["default_entity_id"].split(".", 1)[1]  # HA before 2025.10
+        doc["object_id"] = str(doc["default_entity_id"]).split(".", 1)[1]  # HA before 2025.10
         doc.update(device=device_block(desc), o=origin_block(desc), availability=availability(desc), qos=desc.qos)
-        out[entity_topic(desc.discovery_prefix, comp["p"], desc.device_id, cid)] = doc
+        out[entity_topic(desc.discovery_prefix, str(comp["p"]), desc.device_id, cid)] = doc
     return out
 
 

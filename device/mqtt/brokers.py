@@ -28,6 +28,7 @@ client; the ring only decides where the next attempt goes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 SCHEMES = {"mqtt": (1883, False, False), "mqtts": (8883, True, False),
@@ -57,7 +58,7 @@ class BrokerAddress:
         return f"{self.host}:{self.port}{self.path}"
 
     @property
-    def transport(self) -> str:
+    def transport(self) -> Literal["tcp", "websockets"]:
         return "websockets" if self.websocket else "tcp"
 
     @property

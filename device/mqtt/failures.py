@@ -11,7 +11,6 @@ the broker is merely away.
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 CLIENT_CERT_HINT = "set mqtt.tls.cert_file and key_file"
 
@@ -39,7 +38,7 @@ def explain_connect_error(e: OSError, where: str, *, tls: bool, client_cert: boo
     return f"broker {where} unreachable: {e.strerror or e}", "reconnecting"
 
 
-def explain_early_close(rc: Any, where: str, *, tls: bool, client_cert: bool) -> str:
+def explain_early_close(rc: object, where: str, *, tls: bool, client_cert: bool) -> str:
     """The broker closed the connection before CONNACK (paho's rc, usually "Unspecified error")."""
     if tls and not client_cert:
         # Over TLS 1.3 a broker that demands a client certificate completes the handshake

@@ -17,8 +17,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
 
+from device.core.values import JsonDoc
 from device.mqtt.brokers import BrokerAddress
 
 log = logging.getLogger("pi2mqtt.mqtt")
@@ -36,7 +36,7 @@ class ConnectionFigures:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.failovers = 0
-        self.last_failover: dict[str, Any] | None = None
+        self.last_failover: JsonDoc | None = None
         self.protocol_fallbacks = 0
         self.status_repaired = 0
         self.denied = 0
@@ -96,7 +96,7 @@ class ConnectionFigures:
             log.error("the broker refused a publish to %s: %s (check its ACL; counted as "
                       "mqtt.denied in diagnostics, logged once per topic)", key, rc)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JsonDoc:
         with self._lock:
             return {
                 "failovers": self.failovers,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, cast
+from typing import TypeAlias, cast
 
 from device.core.timefmt import iso_ms
 from device.core.values import Json, JsonDoc
@@ -49,7 +49,7 @@ def reading(value: Json, ts: float, seq: int, unit: str | None = None, error: st
             v = ""
         if v:
             return f'{{"value":{v},"ts":"{iso_ms(ts)}","seq":{seq}{_unit_tail(unit)}'.encode()
-    doc: dict[str, Any] = {"value": value, "ts": iso_ms(ts), "seq": seq}
+    doc: JsonDoc = {"value": value, "ts": iso_ms(ts), "seq": seq}
     if unit is not None:
         doc["unit"] = unit
     if error is not None:
@@ -66,7 +66,11 @@ def too_large(size: int) -> CommandError:
                         bytes=size, limit=MAX_COMMAND_BYTES)
 
 
-def parse_command(payload: bytes) -> tuple[Any, Any]:
+RequestId: TypeAlias = "str | int | None"
+"""The `id` a command may carry, echoed in its reply."""
+
+
+def parse_command(payload: bytes) -> tuple[Json, RequestId]:
     """(value, request id) from a command payload, or CommandError."""
     if len(payload) > MAX_COMMAND_BYTES:
         raise too_large(len(payload))
@@ -98,23 +102,23 @@ def parse_command(payload: bytes) -> tuple[Any, Any]:
     return doc, None
 
 
-def reply_ok(value: Any, req_id: Any = None) -> bytes:
-    doc: dict[str, Any] = {"ok": True, "value": value}
+def reply_ok(value: Json, req_id: RequestId = None) -> bytes:
+    doc: JsonDoc = {"ok": True, "value": value}
     if req_id is not None:
         doc["id"] = req_id
     return _dumps(doc).encode()
 
 
-def reply_error(err: CommandError, req_id: Any = None) -> bytes:
-    doc: dict[str, Any] = {"ok": False, "code": err.code, "message": err.message}
+def reply_error(err: CommandError, req_id: RequestId = None) -> bytes:
+    doc: JsonDoc = {"ok": False, "code": err.code, "message": err.message}
     if err.details:
-        doc["details"] = {k: v for k, v in err.details.items() if _jsonable(v)}
+        doc["details"] = {k: cast(Json, v) for k, v in err.details.items() if _jsonable(v)}
     if req_id is not None:
         doc["id"] = req_id
     return _dumps(doc).encode()
 
 
-def _jsonable(v: Any) -> bool:
+def _jsonable(v: object) -> bool:
     try:
         _dumps(v)
     except (TypeError, ValueError):
@@ -122,6 +126,6 @@ def _jsonable(v: Any) -> bool:
     return True
 
 
-def dumps(doc: Any) -> bytes:
+def dumps(doc: Json) -> bytes:
     """Compact JSON bytes (for diagnostics and other documents)."""
     return _dumps(doc).encode()

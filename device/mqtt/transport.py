@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import socket
-from typing import Any
+from typing import TypedDict
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
@@ -33,11 +33,9 @@ def make_paho(cfg: MqttSection, brokers: list[BrokerAddress], client_id: str, ve
     """The paho Client for this device: will, credentials, TLS, in-flight window; paho's own
     reconnect off (the client's supervisor reconnects and fails over)."""
     first = brokers[0]
-    kwargs: dict[str, Any] = {"client_id": client_id, "protocol": paho_protocol(version),
-                              "reconnect_on_failure": False, "transport": first.transport}
-    if version != V5:
-        kwargs["clean_session"] = cfg.clean_session
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, **kwargs)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho_protocol(version),
+                         clean_session=cfg.clean_session if version != V5 else None,
+                         reconnect_on_failure=False, transport=first.transport)
     client.enable_logger(logging.getLogger("pi2mqtt.paho"))
     client.will_set(will_topic, "offline", qos=1, retain=True)
     with_user = next((b for b in brokers if b.username), None)
@@ -54,10 +52,18 @@ def make_paho(cfg: MqttSection, brokers: list[BrokerAddress], client_id: str, ve
     return client
 
 
-def connect_options(cfg: MqttSection, version: str) -> dict[str, Any]:
+class ConnectOptions(TypedDict, total=False):
+    """The keyword arguments of paho's `connect()` that we set."""
+
+    keepalive: int
+    clean_start: bool
+    properties: Properties
+
+
+def connect_options(cfg: MqttSection, version: str) -> ConnectOptions:
     """Keyword arguments of paho's connect(): keepalive; with MQTT 5 clean start and, for a
     persistent session, its expiry (`mqtt.session_expiry`)."""
-    options: dict[str, Any] = {"keepalive": int(cfg.keepalive)}
+    options: ConnectOptions = {"keepalive": int(cfg.keepalive)}
     if version == V5:
         options["clean_start"] = cfg.clean_session
         if not cfg.clean_session:

@@ -31,7 +31,7 @@ from device.outbox.types import OutMsg, Queued, SeqMarks, ids_after
 #   `take()` after that writes exact = 0 before handing out a row. `seq_marks()` tells
 #   the next run whether the marks cover all the broker may have (docs/topics.md, "seq").
 # * Caps (rows, bytes, age) drop the oldest pending rows, counted by cause.
-# * Any sqlite3/OS error makes it a RAM queue ("degraded", one warning). The writer then
+# * Every sqlite3/OS error makes it a RAM queue ("degraded", one warning). The writer then
 #   retries every `disk_retry` s (doubling up to 8x) and at once when the connection goes
 #   down; a retry that works writes the RAM queue back and logs "durable again". A
 #   database file that could not be opened is never retried (it may hold older rows).

@@ -24,8 +24,7 @@ other key disarms it.
 
 from __future__ import annotations
 
-from typing import Any
-
+from device.core.values import JsonDoc
 from device.view.viewmodel import RadioState
 
 _SEQUENCES = {
@@ -58,7 +57,7 @@ def parse_keys(text: str) -> list[str]:
     return out
 
 
-def radio_command(key: str, radio: RadioState, storing: bool = False) -> dict[str, Any] | None:
+def radio_command(key: str, radio: RadioState, storing: bool = False) -> JsonDoc | None:
     """The radio command for `key`, or None when the key does nothing to a radio.
 
     With `storing` (the key after P), a digit stores the station tuned: 1-9 in that slot,
@@ -90,7 +89,7 @@ def radio_command(key: str, radio: RadioState, storing: bool = False) -> dict[st
     return None
 
 
-def describe_command(cmd: dict[str, Any]) -> str:
+def describe_command(cmd: JsonDoc) -> str:
     """A few words for the status line: `seek up`, `preset 2`, `volume +1`."""
     name = str(cmd.get("cmd", "?"))
     if "dir" in cmd:
@@ -106,7 +105,7 @@ def describe_command(cmd: dict[str, Any]) -> str:
     return name
 
 
-def status_note(sent: str, sent_id: str, reply: dict[str, Any] | None) -> str:
+def status_note(sent: str, sent_id: str, reply: JsonDoc | None) -> str:
     """What the keys line says about the last command: waiting (…), ✓, or ✗ with the code."""
     if reply is None or reply.get("id") != sent_id:
         return f"{sent} …"

@@ -45,7 +45,8 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+
+from device.core.values import Json, JsonDoc
 
 HISTORY = 40
 TEXT_LIMIT = 64
@@ -66,7 +67,7 @@ class EntityState:
     """The latest reading of one entity and a short numeric history."""
 
     name: str
-    value: Any = None
+    value: Json = None
     unit: str = ""
     ts: str | None = None
     seq: int | None = None
@@ -80,11 +81,11 @@ class RadioState:
     """The tuner as last published: `state` from `radio`, `rds` from `radio_rds`, `presets`."""
 
     name: str = "radio"
-    state: dict[str, Any] = field(default_factory=dict)
-    rds: dict[str, Any] = field(default_factory=dict)
-    presets: list[dict[str, Any]] = field(default_factory=list)
-    last_reply: dict[str, Any] | None = None
-    last_event: dict[str, Any] | None = None
+    state: JsonDoc = field(default_factory=dict)
+    rds: JsonDoc = field(default_factory=dict)
+    presets: list[JsonDoc] = field(default_factory=list)
+    last_reply: JsonDoc | None = None
+    last_event: JsonDoc | None = None
     updated: float = 0.0
     state_count: int = 0
     rds_count: int = 0
@@ -227,7 +228,7 @@ class ViewModel:
             ent.seq = seq if isinstance(seq, int) and not isinstance(seq, bool) else None
         else:
             self.odd += 1
-            ent.value = data if data is not _NOT_JSON and not isinstance(data, dict | list) else _text(payload)[:TEXT_LIMIT]
+            ent.value = data if not isinstance(data, _NotJson | dict | list) else _text(payload)[:TEXT_LIMIT]
             ent.unit = ""
         ent.updated = now
         if retained and ent.ts is not None:
@@ -243,7 +244,11 @@ class ViewModel:
 
 # ---- helpers ------------------------------------------------------------------
 
-_NOT_JSON = object()
+class _NotJson:
+    """What `_json` returns for a payload that is not JSON."""
+
+
+_NOT_JSON = _NotJson()
 
 
 def parse_ts(ts: str) -> float | None:
@@ -266,14 +271,14 @@ def _text(payload: bytes) -> str:
     return payload.decode("utf-8", "replace")
 
 
-def _json(payload: bytes) -> Any:
+def _json(payload: bytes) -> Json | _NotJson:
     try:
         return json.loads(payload)
     except (ValueError, RecursionError):
         return _NOT_JSON
 
 
-def _number(value: Any) -> float | None:
+def _number(value: object) -> float | None:
     """A finite float for int/float values (not bool), else None."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -281,7 +286,7 @@ def _number(value: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def format_value(value: Any) -> str:
+def format_value(value: object) -> str:
     """A reading's value as shown: numbers trimmed, booleans on/off, None as `—`."""
     if value is None:
         return "—"

@@ -34,14 +34,14 @@ import tty
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, TextIO
+from typing import TextIO
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
 
 from device.errors import BrokerError, TlsError
@@ -309,7 +309,7 @@ class KeyReader:
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream if stream is not None else sys.stdin
         self._fd: int | None = None
-        self._saved: list[Any] | None = None
+        self._saved: list[int | list[bytes | int]] | None = None  # termios attributes
 
     def __enter__(self) -> KeyReader:
         try:
@@ -426,7 +426,7 @@ def _live_loop(feed: Feed, model: ViewModel, out: TextIO, stop: threading.Event,
     controls = Controls(model, feed)
     fleet = FleetState()
 
-    def frame() -> Any:
+    def frame() -> Group:
         state = "" if feed.connected else "  (reconnecting)"
         if fleet.open is not None or len(model.devices) >= FLEET_MIN:
             controls.selected = fleet.open
