@@ -352,40 +352,10 @@ def band_plan(chip: str, region: str, spacing_khz: int | None = None) -> BandPla
     chip lacks, a spacing the chip lacks, or a plan needing more than 1024 channels.
     """
     chip = _known_chip(chip)
-    reg = REGIONS.get(region)
-    if reg is None:
-        raise CommandError(
-            "UNSUPPORTED",
-            f"unknown region {region!r}; known: {', '.join(REGIONS)}",
-            region=region,
-            supported=list(REGIONS),
-        )
-    if chip not in reg.per_chip:
-        raise CommandError(
-            "UNSUPPORTED",
-            f"the {chip} has no {region} band; it has: {', '.join(regions_for(chip))}",
-            region=region,
-            chip=chip,
-            supported=list(regions_for(chip)),
-        )
-    step = reg.default_step_khz if spacing_khz is None else spacing_khz
-    have = chip_spacings(chip)
-    if isinstance(step, bool) or not isinstance(step, int) or step not in have:
-        raise CommandError(
-            "UNSUPPORTED",
-            f"the {chip} has no {step} kHz spacing; it has: {', '.join(str(s) for s in have)} kHz",
-            spacing_khz=step,
-            chip=chip,
-            supported=list(have),
-        )
-    rb = reg.per_chip[chip]
+    reg, rb = _region_band(chip, region)
+    step = _user_step(chip, reg.default_step_khz if spacing_khz is None else spacing_khz)
     cb = chip_band(chip, rb.chip_band_code)
-    offset = rb.lower_khz - cb.bottom_khz
-    spacing = next(
-        s
-        for s in sorted(CHIP_SPACINGS[chip], key=lambda s: -s.khz)
-        if step % s.khz == 0 and offset % s.khz == 0
-    )
+    spacing = _chip_raster(chip, step, rb.lower_khz - cb.bottom_khz)
     last = rb.lower_khz + (rb.upper_khz - rb.lower_khz) // step * step
     top_channel = (last - cb.bottom_khz) // spacing.khz
     if top_channel > MAX_CHANNEL:
@@ -407,4 +377,49 @@ def band_plan(chip: str, region: str, spacing_khz: int | None = None) -> BandPla
         chip_spacing_khz=spacing.khz,
         spacing_code=spacing.code,
         deemphasis_us=reg.deemphasis_us,
+    )
+
+
+def _region_band(chip: str, region: str) -> tuple[Region, RegionBand]:
+    """`region` and its range on `chip`; UNSUPPORTED for an unknown region or one the chip lacks."""
+    reg = REGIONS.get(region)
+    if reg is None:
+        raise CommandError(
+            "UNSUPPORTED",
+            f"unknown region {region!r}; known: {', '.join(REGIONS)}",
+            region=region,
+            supported=list(REGIONS),
+        )
+    if chip not in reg.per_chip:
+        raise CommandError(
+            "UNSUPPORTED",
+            f"the {chip} has no {region} band; it has: {', '.join(regions_for(chip))}",
+            region=region,
+            chip=chip,
+            supported=list(regions_for(chip)),
+        )
+    return reg, reg.per_chip[chip]
+
+
+def _user_step(chip: str, step: int) -> int:
+    """`step` (kHz) if it is one of the chip's spacings, else UNSUPPORTED."""
+    have = chip_spacings(chip)
+    if isinstance(step, bool) or not isinstance(step, int) or step not in have:
+        raise CommandError(
+            "UNSUPPORTED",
+            f"the {chip} has no {step} kHz spacing; it has: {', '.join(str(s) for s in have)} kHz",
+            spacing_khz=step,
+            chip=chip,
+            supported=list(have),
+        )
+    return step
+
+
+def _chip_raster(chip: str, step: int, offset: int) -> ChipSpacing:
+    """The widest chip spacing that divides both the user's step and the region's offset
+    from the chip band's bottom (so every station of the plan is a channel)."""
+    return next(
+        s
+        for s in sorted(CHIP_SPACINGS[chip], key=lambda s: -s.khz)
+        if step % s.khz == 0 and offset % s.khz == 0
     )

@@ -5,7 +5,8 @@ Theory of operation
 `Tuner` holds everything the RDA5807M and Si4703 drivers have in common; the chip
 modules (`p2mfw.rda5807m`, `p2mfw.si4703`) fill in the register layout through a
 few hooks (`_apply_config`, `_set_tune`, `_set_seek`, `_write`, `_parse_status`,
-`_parse_rds`, the power sequences). The public interface, identical on both:
+`_parse_rds`, the power sequences); band arithmetic on their `BANDS` / `SPACINGS`
+tables is `p2mfw.tuner_band`. The public interface, identical on both:
 
     power_up() -> status            power_down()
     set_band(band_code, spacing_code) -> status|None   (each chip's OWN codes: BANDS, SPACINGS)
@@ -54,7 +55,7 @@ the link methods, events and the RDS/seek task (see docs/tuner-firmware.md).
 The clock is injectable: any object with ticks_ms, ticks_diff and sleep_ms.
 """
 
-from p2mfw import compat
+from p2mfw import compat, tuner_band
 from p2mfw.tuner_bus import (  # noqa: F401  (re-exported: the drivers' and tests' names)
     ADDR,
     RDA_CHIP_ID,
@@ -177,18 +178,7 @@ class Tuner:
 
     def khz_to_channel(self, khz):
         lo, hi = self.band_limits()
-        sp = self.spacing_khz()
-        if khz < lo or khz > hi:
-            raise TunerError("OUT_OF_BAND", f"{khz} kHz is outside the band {lo}-{hi} kHz")
-        off = (khz - lo) % sp
-        if off:
-            below = khz - off
-            above = below + sp if below + sp <= hi else below
-            raise TunerError("MISALIGNED", f"{khz} kHz is not on the {sp} kHz raster; nearest {below} or {above} kHz")
-        ch = (khz - lo) // sp
-        if ch > 1023:
-            raise TunerError("UNSUPPORTED", f"channel {ch} does not fit the 10-bit channel field")
-        return ch
+        return tuner_band.khz_to_channel(lo, hi, self.spacing_khz(), khz)
 
     def _require_ready(self):
         if not self.powered:
@@ -212,10 +202,7 @@ class Tuner:
         self._power_up_sequence()
         self.powered = True
         lo, hi = self.band_limits()
-        khz = self.khz
-        if khz is None or khz < lo or khz > hi or (khz - lo) % self.spacing_khz():
-            khz = lo
-        return self.tune(khz)
+        return self.tune(tuner_band.landing_khz(self.khz, lo, hi, self.spacing_khz()))
 
     def power_down(self):
         if not self.powered:
@@ -229,25 +216,18 @@ class Tuner:
     # -- settings ---------------------------------------------------------------------
     def set_band(self, band, spacing):
         """Band and spacing in this chip's own codes; retunes (same kHz if still valid)."""
-        if band not in self.BANDS:
-            raise TunerError("UNSUPPORTED", f"{self.CHIP} has no band code {band!r}")
-        if spacing not in self.SPACINGS:
-            raise TunerError("UNSUPPORTED", f"{self.CHIP} has no spacing code {spacing!r}")
+        tuner_band.check_codes(self.CHIP, self.BANDS, self.SPACINGS, band, spacing)
         if self._op is not None:
             raise TunerError("BUSY", f"a {self._op} is in progress")
-        lo, hi = self.BANDS[band]
-        if (hi - lo) // self.SPACINGS[spacing] > 1023:
-            raise TunerError("UNSUPPORTED", f"band {band} with spacing {spacing} needs more than 1024 channels")
+        tuner_band.check_fits(self.BANDS, self.SPACINGS, band, spacing)
         self.band = band
         self.spacing = spacing
         self._apply_config()
         if not self.powered:
             return None
         self._write_band()
-        khz = self.khz
-        if khz is None or khz < lo or khz > hi or (khz - lo) % self.SPACINGS[spacing]:
-            khz = lo
-        return self.tune(khz)
+        lo, hi = self.BANDS[band]
+        return self.tune(tuner_band.landing_khz(self.khz, lo, hi, self.SPACINGS[spacing]))
 
     def set_volume(self, volume):
         if not isinstance(volume, int) or volume < 0 or volume > 15:

@@ -6,6 +6,7 @@ emits `tuner.seek_progress`, `tuner.seek_done` and `rds` events. See
 docs/tuner-firmware.md for the method table.
 """
 
+from p2mfw import tuner_band
 from p2mfw.tuner import RDS_POLL_MS, TunerError
 
 
@@ -98,32 +99,16 @@ class TunerService:
         band = _int(args, "band")
         spacing = _int(args, "spacing")
         if args.get("band_khz") is not None:
-            want = args["band_khz"]
-            band = None
-            for code in t.BANDS:
-                lo, hi = t.BANDS[code]
-                if isinstance(want, (list, tuple)) and len(want) == 2 and want[0] == lo and want[1] == hi:
-                    band = code
-            if band is None:
-                raise TunerError("UNSUPPORTED", f"{t.CHIP} has no band {want!r} kHz")
+            band = tuner_band.band_code(t.CHIP, t.BANDS, args["band_khz"])
         if args.get("spacing_khz") is not None:
-            want = args["spacing_khz"]
-            spacing = None
-            for code in t.SPACINGS:
-                if t.SPACINGS[code] == want:
-                    spacing = code
-            if spacing is None:
-                raise TunerError("UNSUPPORTED", f"{t.CHIP} has no {want!r} kHz spacing")
+            spacing = tuner_band.spacing_code(t.CHIP, t.SPACINGS, args["spacing_khz"])
         deemph = _int(args, "deemph")
         threshold = _int(args, "seek_threshold")
         mono = _bool(args, "mono")
         softmute = _bool(args, "softmute")
         rds = _bool(args, "rds")
         # validate everything before touching a register
-        if band is not None and band not in t.BANDS:
-            raise TunerError("UNSUPPORTED", f"{t.CHIP} has no band code {band!r}")
-        if spacing is not None and spacing not in t.SPACINGS:
-            raise TunerError("UNSUPPORTED", f"{t.CHIP} has no spacing code {spacing!r}")
+        tuner_band.check_codes(t.CHIP, t.BANDS, t.SPACINGS, band, spacing)
         if deemph is not None and deemph not in (50, 75):
             raise TunerError("RANGE", "de-emphasis must be 50 or 75 us")
         if threshold is not None and (threshold < 0 or threshold > 127):

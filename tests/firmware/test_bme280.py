@@ -1,6 +1,7 @@
 """BME280 driver, compensation and chip model (runs under CPython and MicroPython)."""
 
 from p2mfw import bme280 as drv
+from p2mfw import bme280_compensation as comp
 from p2mfw.compat import sleep_ms
 
 from hwsim.chips.bme280 import (
@@ -106,9 +107,9 @@ def _double_p(cal, adc_p, t_fine):
 
 def test_bme280_compensation_matches_datasheet_vectors():
     cal = DEFAULT_CALIBRATION
-    t, t_fine = drv.compensate_t(cal, 519888)
+    t, t_fine = comp.compensate_t(cal, 519888)
     assert t == 2508 and t_fine == 128422
-    p = drv.compensate_p(cal, 415148, t_fine)
+    p = comp.compensate_p(cal, 415148, t_fine)
     # The published 64-bit formula yields 25767233 (100653.25 Pa); the datasheet's
     # table prints 25767236 and its float formula 100653.27 Pa.
     assert p == 25767233
@@ -121,34 +122,34 @@ def test_bme280_compensation_matches_datasheet_vectors():
 def test_bme280_compensation_agrees_with_float_formula_across_range():
     cal = DEFAULT_CALIBRATION
     for adc_t in (380000, 450000, 519888, 560000):
-        t, t_fine = drv.compensate_t(cal, adc_t)
+        t, t_fine = comp.compensate_t(cal, adc_t)
         assert abs(t / 100 - _double_t(cal, adc_t)[0]) <= 0.01
         for adc_p in (250000, 330000, 415148, 480000):
-            p = drv.compensate_p(cal, adc_p, t_fine)
+            p = comp.compensate_p(cal, adc_p, t_fine)
             assert abs(p / 256 - _double_p(cal, adc_p, t_fine)) < 0.5
 
 
 def test_bme280_division_truncates_toward_zero_like_c():
-    assert drv._cdiv(-7, 2) == -3
-    assert drv._cdiv(7, -2) == -3
-    assert drv._cdiv(-7, -2) == 3
-    assert drv._cdiv(7, 2) == 3
+    assert comp._cdiv(-7, 2) == -3
+    assert comp._cdiv(7, -2) == -3
+    assert comp._cdiv(-7, -2) == 3
+    assert comp._cdiv(7, 2) == 3
 
 
 def test_bme280_humidity_is_clamped_to_0_and_100_percent():
     cal = DEFAULT_CALIBRATION
-    t_fine = drv.compensate_t(cal, 519888)[1]
-    assert drv.compensate_h(cal, 0, t_fine) == 0
-    assert drv.compensate_h(cal, 65535, t_fine) == 100 * 1024
-    assert 40 * 1024 < drv.compensate_h(cal, 28000, t_fine) < 50 * 1024
+    t_fine = comp.compensate_t(cal, 519888)[1]
+    assert comp.compensate_h(cal, 0, t_fine) == 0
+    assert comp.compensate_h(cal, 65535, t_fine) == 100 * 1024
+    assert 40 * 1024 < comp.compensate_h(cal, 28000, t_fine) < 50 * 1024
 
 
 def test_bme280_calibration_registers_roundtrip_with_negative_h4_h5():
     for cal in (DEFAULT_CALIBRATION,
-                drv.Calibration(28000, 26000, -500, 36000, -10000, 3000, 2800, -140, -7,
+                comp.Calibration(28000, 26000, -500, 36000, -10000, 3000, 2800, -140, -7,
                                 15000, -14000, 6000, 0, -200, 255, -300, -1000, -128)):
         tp, h = calibration_registers(cal)
-        assert drv.parse_calibration(tp, h).as_tuple() == tuple(cal.words() if hasattr(cal, "words")
+        assert comp.parse_calibration(tp, h).as_tuple() == tuple(cal.words() if hasattr(cal, "words")
                                                                   else cal.as_tuple())
     tp, h = calibration_registers(DEFAULT_CALIBRATION)
     assert tp[0] == 0x70 and tp[1] == 0x6B  # dig_T1 = 27504, LSB first
