@@ -43,8 +43,6 @@ SIZED = [ROOT / "device", ROOT / "hwsim", ROOT / "firmware", ROOT / "bench"]
 
 # Modules over MAX_MODULE_LINES (path relative to the repository).
 LONG_MODULES: set[str] = {
-    "device/core/daemon.py",
-    "device/mqtt/client.py",
     "hwsim/world.py",
 }
 
@@ -77,7 +75,7 @@ DUPLICATE_CLASSES: set[str] = {
 HWSIM_BORROWS: set[str] = set()
 
 # The ceiling on `Any` in device/ until the typed seams land (target MAX_ANY).
-ANY_CEILING = 99
+ANY_CEILING = 91
 
 
 # --- the walk -----------------------------------------------------------------

@@ -163,13 +163,11 @@ def print_summary(daemon: Daemon, elapsed: float) -> None:
     waiting in the outbox or dropped (counted); status, discovery, diagnostics and command
     replies are not readings.
     """
-    diag = daemon.diagnostics()
-    ents = diag["entities"]
-    box = diag["outbox"]
-    from_entities = sum(e["published"] for e in ents.values())
-    waiting = int(box.get("pending", 0)) + int(box.get("inflight", 0))
-    dropped = int(box.get("dropped", 0))
-    acked = int(diag["mqtt"]["published"])
+    health, box = daemon.health, daemon.outbox.stats()
+    from_entities = sum(h.published for h in health.values())
+    waiting = box.get("pending", 0) + box.get("inflight", 0)
+    dropped = box.get("dropped", 0)
+    acked = daemon.client.sender.published
     total = acked + waiting + dropped
     names = {c.name: [n for n, _ in c.entities()] for c in daemon.components}
     n_entities = sum(len(v) for v in names.values())
@@ -177,8 +175,9 @@ def print_summary(daemon: Daemon, elapsed: float) -> None:
     print(f"\npi2mqtt demo summary: {total} readings in {elapsed:.1f}s — {from_entities} from "
           f"{n_entities} entities, {radio} from the radio; {acked} acknowledged by the broker, "
           f"{waiting} waiting in the outbox, {dropped} dropped")
-    for name, e in ents.items():
-        state = e["state"] if e["state"] == "ok" else f"{e['state']}: {e.get('error', '')}"
+    for name, h in health.items():
+        state = "failed" if name in daemon.failed else ("error" if h.error else "ok")
+        state = state if state == "ok" else f"{state}: {h.error or ''}"
         shown = names.get(name, [name])
         extra = f"  ({', '.join(shown)})" if shown != [name] else ""
-        print(f"  {name:<16} {e['published']:>6} published  {state}{extra}")
+        print(f"  {name:<16} {h.published:>6} published  {state}{extra}")

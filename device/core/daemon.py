@@ -10,8 +10,8 @@ state or service state — goes through `publish()`, which assigns the entity's
 next `seq`, builds the JSON payload and puts it in the outbox under one lock,
 so each entity's readings are queued in order.
 
-Commands arrive on paho's thread, pass a rate limit, and are queued to one
-command worker, which validates, applies, publishes the new state and replies.
+Commands are the `CommandDesk`'s (`device.core.commanddesk`): rate-limited on paho's
+thread, applied one at a time on its worker, which publishes the new state and replies.
 `run()` is the main loop: it watches for hung reads, publishes diagnostics and
 drives the status LED until asked to stop. `stop()` is bounded: it never waits
 on a stuck read.
@@ -20,31 +20,28 @@ on a stuck read.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from paho.mqtt.properties import Properties
+from gpiozero import Factory
 
 from device import __version__
 from device.components.base import Component, EventComponent, OutputComponent, PolledComponent
 from device.components.registry import build_components
 from device.components.status_led import StatusLed
 from device.config.model import Config, Polled
+from device.core.commanddesk import CommandDesk
 from device.core.poller import PollGroup, build_groups
-from device.core.ratelimit import TokenBucket
 from device.core.schedule import ChangeFilter
 from device.core.seqsync import SeqSync
-from device.core.services import Service
+from device.core.services import DaemonContext, LinkListeners, Service
 from device.core.statedir import SeqStore
 from device.core.timefmt import iso_ms
-from device.core.values import Command, Json, JsonDoc
-from device.errors import CommandError
-from device.link import LinkClient, LinkValue
+from device.core.values import Json, JsonDoc
+from device.link import LinkClient
 from device.mqtt import payloads
 from device.mqtt.client import MqttClient
 from device.mqtt.topics import Topics
@@ -54,14 +51,6 @@ if TYPE_CHECKING:
     from device.ha import Discovery
 
 log = logging.getLogger("pi2mqtt")
-
-
-@dataclass(frozen=True, slots=True)
-class Oversized:
-    """A command whose payload was over the size limit: queued without it, answered TOO_LARGE in turn."""
-
-    cmd: Command
-    size: int
 
 
 class ComponentHealth:
@@ -83,7 +72,7 @@ class Daemon:
         self,
         cfg: Config,
         *,
-        pin_factory: Any = None,
+        pin_factory: Factory | None = None,
         state_dir: Path | None = None,
         outbox: Outbox | None = None,
         password: str | None = None,
@@ -100,19 +89,11 @@ class Daemon:
         self._reset_devices()
         self._publish_lock = threading.Lock()
         self._reconfigure_lock = threading.Lock()  # a command waits while the devices are rebuilt
-        self._stop = threading.Event()
-        self._commands: queue.Queue[Command | Oversized | None] = queue.Queue(maxsize=256)
-        self._command_thread = threading.Thread(target=self._command_loop, name="commands", daemon=True)
-        self._rate = TokenBucket(rate=20.0, burst=50)
         self.started_at = time.time()
         self.first_publish_at: float | None = None
-        self.commands_ok = 0
-        self.commands_failed = 0
-        self.commands_dropped = 0
-        self.client = MqttClient(
-            cfg.mqtt, self.topics, self.outbox, password=password,
-            on_command=self._on_command, on_state=self._on_mqtt_state,
-        )
+        self.client = MqttClient(cfg.mqtt, self.topics, self.outbox, password=password, on_state=self._on_mqtt_state)
+        self.commands = CommandDesk(self, self.client, self.topics, self._reconfigure_lock)
+        self.client.on_command = self.commands.on_command
         self._build(cfg)
 
     def _reset_devices(self) -> None:
@@ -127,8 +108,7 @@ class Daemon:
         self.link: LinkClient | None = None
         self.discovery: Discovery | None = None
         self.status_led: StatusLed | None = None
-        self._link_listeners: list[Callable[[str, LinkValue], None]] = []
-        self._link_state_listeners: list[Callable[[str], None]] = []
+        self._link_listeners = LinkListeners()
         self._devices_stop = threading.Event()  # ends this set of devices' poll threads
 
     def _build(self, cfg: Config) -> None:
@@ -152,7 +132,7 @@ class Daemon:
         assert c is not None
         self.link = LinkPort(
             c.port, c.baud, reset_pin=c.reset_pin, pin_factory=self.pin_factory,
-            on_event=self._on_link_event, on_state=self._on_link_state,
+            on_event=self._link_listeners.event, on_state=self._on_link_state,
         )
 
     def _add_radio(self) -> None:
@@ -189,7 +169,7 @@ class Daemon:
         if sync is not None:
             sync.start()
         with self._reconfigure_lock:  # a command queued in the broker waits for its device
-            self._command_thread.start()
+            self.commands.start()
             self._start_devices()
         log.info("pi2mqtt %s started: device %r, %d components (%d failed), %d services, broker %s",
                  __version__, self.cfg.device.id, len(self.components), len(self.failed),
@@ -256,7 +236,7 @@ class Daemon:
             g.start()
         for service in self.services.values():
             try:
-                service.start(_Context(self))
+                service.start(self._service_context())
             except Exception as e:
                 log.error("service %s failed to start: %s (the rest carry on)", service.name, e)
         if self.cfg.homeassistant.enabled:
@@ -309,14 +289,10 @@ class Daemon:
     def stop(self, timeout: float = 1.5, offline: bool = True) -> None:
         """Stop polling, publish offline (unless told not to: a reload), disconnect; bounded."""
         deadline = time.monotonic() + timeout
-        self._stop.set()
+        self.commands.stop()
         self._devices_stop.set()
         if self.discovery is not None:
             self.discovery.close()
-        try:
-            self._commands.put_nowait(None)
-        except queue.Full:
-            pass
         self.client.stop(timeout=max(0.2, deadline - time.monotonic() - 0.3), offline=offline)
         # Close devices on a helper thread: a device stuck in a read must not hold up exit.
         closer = threading.Thread(target=self._closer(), name="close", daemon=True)
@@ -450,116 +426,36 @@ class Daemon:
         self._update_led()
 
     # -- the co-processor link ---------------------------------------------------------------
-    def _on_link_event(self, name: str, data: LinkValue) -> None:
-        for cb in list(self._link_listeners):
-            try:
-                cb(name, data)
-            except Exception:
-                log.exception("link event handler failed for %s", name)
-
     def _on_link_state(self, state: str) -> None:
         log.info("co-processor link %s", state)
-        for cb in list(self._link_state_listeners):
-            try:
-                cb(state)
-            except Exception:
-                log.exception("link state handler failed")
+        self._link_listeners.state(state)
         if self.client.connected:
             self.publish_diagnostics()
 
-    # -- commands --------------------------------------------------------------------------
-    def _on_command(self, topic: str, payload: bytes, props: Properties | None) -> None:
-        entity = self.topics.command_entity(topic)
-        if entity is None:
-            return
-        cmd = Command(entity, payload, getattr(props, "ResponseTopic", None) or None,
-                      getattr(props, "CorrelationData", None))
-        if not self._rate.take():
-            self.commands_dropped += 1
-            # Over the limit: answered, not queued. Replies are cheap; work is not.
-            self._reply(cmd, payloads.reply_error(CommandError("RATE_LIMITED", "too many commands; slow down")))
-            return
-        # An oversized payload is queued as its size only (its reply keeps its place in line)
-        # and refused unparsed, with one reply for entities and services alike.
-        item: Command | Oversized = cmd
-        if len(payload) > payloads.MAX_COMMAND_BYTES:
-            item = Oversized(replace(cmd, payload=b""), len(payload))
-        try:
-            self._commands.put_nowait(item)
-        except queue.Full:
-            self._reply(cmd, payloads.reply_error(CommandError("BUSY", "too many commands queued; try again")))
+    # -- what commands act on (device.core.commanddesk.Devices) ------------------------------
+    @property
+    def device_id(self) -> str:
+        return self.cfg.device.id
 
-    def _command_loop(self) -> None:
-        while True:
-            item = self._commands.get()
-            if item is None or self._stop.is_set():
-                return
-            if isinstance(item, Oversized):
-                self.commands_failed += 1
-                self._reply(item.cmd, payloads.reply_error(payloads.too_large(item.size)))
-                continue
-            try:
-                with self._reconfigure_lock:
-                    self._handle_command(item)
-            except Exception:
-                log.exception("command to %s failed unexpectedly", item.entity)
+    def is_sensor(self, entity: str) -> bool:
+        return entity in self.health or entity in self.filters
 
-    def _handle_command(self, cmd: Command) -> None:
-        entity, payload = cmd.entity, cmd.payload
-        service = self.services.get(entity)
-        if service is not None:
-            try:
-                body = service.command(payload)
-            except Exception as e:  # a service must not raise; answer anyway
-                log.exception("service %s command failed", entity)
-                body = payloads.reply_error(CommandError("INTERNAL", f"{type(e).__name__}: {e}"))
-            self._reply(cmd, body)
-            return
-        req_id = None
-        try:
-            value, req_id = payloads.parse_command(payload)
-            comp = self.outputs.get(entity)
-            if comp is None:
-                if entity in self.health or entity in self.filters:
-                    raise CommandError("READ_ONLY", f"{entity!r} is a sensor; it takes no commands")
-                raise CommandError("UNKNOWN_ENTITY", f"no entity {entity!r} on device {self.cfg.device.id!r}",
-                                   entities=sorted([*self.outputs, *self.services]))
-            if entity in self.failed:
-                raise CommandError("UNAVAILABLE", f"{entity!r} is not working: {self.failed[entity]}")
-            try:
-                new = comp.apply(value)
-            except CommandError:
-                raise
-            except Exception as e:
-                raise CommandError("DEVICE_ERROR", f"{entity}: {e}") from None
-            self.publish_value(comp, new, time.time())
-            self.commands_ok += 1
-            self._reply(cmd, payloads.reply_ok(new, req_id))
-        except CommandError as e:
-            self.commands_failed += 1
-            log.info("command to %s refused: %s", entity, e)
-            self._reply(cmd, payloads.reply_error(e, req_id))
-
-    def _reply(self, cmd: Command, body: bytes) -> None:
-        self.client.publish_now(self.topics.reply(cmd.entity), body, qos=1)
-        if cmd.response_topic:
-            from paho.mqtt.packettypes import PacketTypes
-
-            out = Properties(PacketTypes.PUBLISH)
-            if cmd.correlation is not None:
-                out.CorrelationData = cmd.correlation
-            self.client.publish_now(cmd.response_topic, body, qos=1, properties=out)
+    def _service_context(self) -> DaemonContext:
+        return DaemonContext(
+            self.cfg.device.id, self.topics.base, self.publish,
+            lambda topic, body: self.client.publish_now(topic, body, qos=1), self._link_listeners,
+            state_dir=self.state_dir, pin_factory=self.pin_factory, link=self.link)
 
     # -- diagnostics ------------------------------------------------------------------------
-    def diagnostics(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {
+    def diagnostics(self) -> JsonDoc:
+        doc: JsonDoc = {
             "ts": iso_ms(time.time()),
             "version": __version__,
             "uptime_s": round(time.time() - self.started_at, 1),
             "mqtt": self.client.counters(),
             "outbox": self.outbox.stats(),
-            "commands": {"ok": self.commands_ok, "refused": self.commands_failed,
-                         "rate_limited": self.commands_dropped},
+            "commands": {"ok": self.commands.ok, "refused": self.commands.refused,
+                         "rate_limited": self.commands.rate_limited},
             "entities": {
                 name: {
                     "published": h.published,
@@ -585,30 +481,6 @@ class Daemon:
             self.client.publish_now(self.topics.diagnostics, payloads.dumps(self.diagnostics()), qos=0, retain=True)
         except Exception:
             log.exception("diagnostics failed")
-
-
-class _Context:
-    """The `ServiceContext` a service gets from the daemon."""
-
-    def __init__(self, daemon: Daemon) -> None:
-        self._d = daemon
-        self.device_id = daemon.cfg.device.id
-        self.state_dir = daemon.state_dir
-        self.pin_factory = daemon.pin_factory
-        self.link = daemon.link
-
-    def publish(self, entity: str, value: Json, *, extra: JsonDoc | None = None,
-                unit: str | None = None, ts: float | None = None) -> None:
-        self._d.publish(entity, value, time.time() if ts is None else ts, unit, None, extra)
-
-    def publish_event(self, subtopic: str, doc: JsonDoc) -> None:
-        self._d.client.publish_now(f"{self._d.topics.base}/{subtopic}", payloads.dumps(doc), qos=1)
-
-    def on_link_event(self, callback: Callable[[str, LinkValue], None]) -> None:
-        self._d._link_listeners.append(callback)
-
-    def on_link_state(self, callback: Callable[[str], None]) -> None:
-        self._d._link_state_listeners.append(callback)
 
 
 def _emitter(daemon: Daemon, comp: EventComponent) -> Callable[[Json], None]:

@@ -20,39 +20,26 @@ unless a broker refuses it (then 3.1.1 with that broker, at once). What is count
 `device.mqtt.figures`. The client subscribes to its own status and answers a late
 `offline` (a will from a node it left) with `online`. Details: docs/fleet.md.
 
-A *sender* thread takes messages from the outbox and hands them to paho while
-the connection is up, keeping at most `window` QoS>0 messages unacknowledged;
-each PUBACK (`on_publish`) acknowledges its outbox row. paho re-sends its
-unacknowledged messages after a reconnect (same Client object), so nothing is
-handed over twice within one run; rows in flight when the process died are
-pending again in the next run (durable outbox).
-
-Backfill: at each connect the sender notes the outbox's newest id (`boundary`).
-Each round it first takes readings put *after* that (live lane, `take_after`),
-then the oldest backlog (ids <= boundary) with the room left. Live-lane readings
-go to their entity topic; a backlog reading goes to the entity topic only when it
-is the newest reading of its entity taken by this process (none newer taken, none
-after it in the round), else to `…/backfill`. So the live topic is current within one round while a backlog drains in
-order on `…/backfill`; every topic stays in order (one connection, one sender).
+A *sender* thread (`device.mqtt.sender`) moves the outbox into paho while the
+connection is up and accounts each PUBACK; it owns the backfill routing
+(docs/reliability.md).
 
 Denied publishes (MQTT 5 PUBACK failure codes) are counted (`device.mqtt.figures`)
 and their rows acknowledged: retrying cannot help.
 
 Every paho callback is wrapped: an exception escaping a callback would kill
-paho's network thread silently. Never call paho while holding `self._lock`: paho
-calls on_publish with its own message mutex held, and on_publish takes the lock.
+paho's network thread silently.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import math
 import random
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Concatenate, ParamSpec
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTProtocolVersion
@@ -60,29 +47,31 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from device.config.model import MqttSection
+from device.core.values import JsonDoc
 from device.mqtt.brokers import V5, V311, BrokerAddress, BrokerRing, parse_broker_list
 from device.mqtt.failures import explain_connect_error, explain_early_close
 from device.mqtt.figures import ConnectionFigures
+from device.mqtt.sender import OutboxSender
 from device.mqtt.topics import Topics
 from device.mqtt.transport import connect_options, make_paho, nodelay, paho_protocol, point_at
-from device.outbox import Outbox, Queued
+from device.outbox import Outbox
 
 log = logging.getLogger("pi2mqtt.mqtt")
 
-EARLY_ACK_TTL = 5.0  # seconds an unclaimed PUBACK is remembered
 UNSUPPORTED_PROTOCOL = (0x84, 0x01)  # CONNACK: MQTT 5 "Unsupported protocol version", 3.1.1 code 1
 RECONNECT_MIN = 1.0
 RECONNECT_MAX = 10.0
 
 CommandHandler = Callable[[str, bytes, Properties | None], None]
 StateHandler = Callable[[str], None]
+P = ParamSpec("P")
 
 
-def _guard(fn: Callable[..., None]) -> Callable[..., None]:
+def _guard(fn: Callable[Concatenate[MqttClient, P], None]) -> Callable[Concatenate[MqttClient, P], None]:
     """Wrap a paho callback so that no exception can reach paho's thread."""
 
     @functools.wraps(fn)
-    def wrapper(self: MqttClient, *args: Any, **kwargs: Any) -> None:
+    def wrapper(self: MqttClient, /, *args: P.args, **kwargs: P.kwargs) -> None:
         try:
             fn(self, *args, **kwargs)
         except Exception:
@@ -112,7 +101,6 @@ class MqttClient:
         self.outbox = outbox
         self.on_command = on_command
         self.on_state = on_state
-        self.window = window
         self.brokers = parse_broker_list(cfg.urls)
         self.ring = BrokerRing(self.brokers, V5 if cfg.protocol == "5" else V311)
         self.tls = self.brokers[0].tls
@@ -128,27 +116,19 @@ class MqttClient:
         self._client.on_subscribe = self._on_subscribe
         self._client.on_socket_open = self._on_socket_open
 
-        self._lock = threading.RLock()
-        self._inflight: dict[int, Queued] = {}
-        self._early_acks: dict[int, float] = {}
-        self._room = threading.Event()
         self._connected = threading.Event()
         self._stop = threading.Event()
+        self.sender = OutboxSender(self._client, outbox, self._connected, self._stop, window)
         self._dropped = threading.Event()
         self._sender: threading.Thread | None = None
         self._supervisor: threading.Thread | None = None
         self._got_connack = False
-        self._boundary = 0  # outbox id high-water mark when the current connection came up
-        self._direct: dict[int, str] = {}  # mid -> topic of recent direct QoS>0 publishes
         self.connected_at = 0.0  # wall time of the current connection
-        self.latest_ts: dict[str, float] = {}
         self._extra_subs: dict[str, tuple[int, CommandHandler]] = {}
         self._connected_hooks: list[Callable[[], None]] = []
         self.callback_errors = 0
         self.connects = 0
         self.disconnects = 0
-        self.published = 0
-        self.backfilled = 0
         self.attempts = 0
         self.last_error: str | None = None
         self.state = "connecting"
@@ -172,7 +152,7 @@ class MqttClient:
         self._set_state("connecting")
         self._supervisor = threading.Thread(target=self._conn_loop, name="mqtt-conn", daemon=True)
         self._supervisor.start()
-        self._sender = threading.Thread(target=self._send_loop, name="mqtt-sender", daemon=True)
+        self._sender = threading.Thread(target=self.sender.run, name="mqtt-sender", daemon=True)
         self._sender.start()
 
     def stop(self, timeout: float = 1.0, offline: bool = True) -> None:
@@ -182,7 +162,7 @@ class MqttClient:
         """
         deadline = time.monotonic() + timeout
         self._stop.set()
-        self._room.set()
+        self.sender.room.set()
         self.outbox.close()
         if self._sender is not None:
             self._sender.join(max(0.0, min(0.3, deadline - time.monotonic())))
@@ -315,80 +295,12 @@ class MqttClient:
             return False
         info = self._client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
         if qos > 0:
-            with self._lock:
-                self._direct[info.mid] = topic
-                if len(self._direct) > 1024:
-                    for mid in list(self._direct)[:512]:
-                        del self._direct[mid]
+            self.sender.note_direct(info.mid, topic)
         return True
 
     def note_latest(self, entity: str, ts: float) -> None:
         """Record the time of an entity's newest reading (decides backfill routing)."""
-        self.latest_ts[entity] = ts
-
-    # -- the sender ------------------------------------------------------------------
-    def _send_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if not self._connected.wait(0.5):
-                    continue
-                with self._lock:
-                    room = self.window - len(self._inflight)
-                if room <= 0:
-                    self._room.wait(0.5)
-                    self._room.clear()
-                    continue
-                # Live lane first (readings put since this connection came up), then the
-                # oldest backlog with the room left: the live topics stay current while a
-                # backlog drains.
-                boundary = self._boundary
-                batch = self.outbox.take_after(boundary, room)
-                batch += self.outbox.take(room - len(batch))
-                if not batch:
-                    self.outbox.wait(2.0)  # put() and stop() wake it at once
-                    continue
-                # A backlog reading followed by a newer one of its entity in this batch is
-                # history too, even before the first new reading has been taken.
-                last: dict[str, int] = {}
-                for q in batch:
-                    if q.msg.entity is not None:
-                        last[q.msg.entity] = q.id
-                for q in batch:
-                    newer = q.msg.entity is not None and last[q.msg.entity] != q.id
-                    self._send(q, boundary, newer)
-            except Exception:
-                log.exception("sender error (continuing)")
-                time.sleep(0.1)
-
-    def _topic_for(self, q: Queued, boundary: int, newer_in_batch: bool = False) -> str:
-        m = q.msg
-        # A reading queued before this connection came up is history (…/backfill) unless
-        # it is the newest reading of its entity taken since this process started: the
-        # live topic is never set back to an old value. Readings left by a previous run
-        # always go to …/backfill (this run takes a fresh one).
-        if m.entity is not None and q.id <= boundary and (
-                newer_in_batch or m.ts < self.latest_ts.get(m.entity, math.inf)):
-            self.backfilled += 1
-            return Topics.backfill_of(m.topic)
-        return m.topic
-
-    def _send(self, q: Queued, boundary: int = 0, newer_in_batch: bool = False) -> None:
-        topic = self._topic_for(q, boundary, newer_in_batch)
-        retain = q.msg.retain and not Topics.is_backfill(topic)
-        # Never call paho while holding self._lock: paho calls on_publish with its own
-        # message mutex held, and on_publish takes self._lock (lock-order deadlock).
-        info = self._client.publish(topic, q.msg.payload, qos=q.msg.qos, retain=retain)
-        if q.msg.qos == 0:
-            self.outbox.ack([q.id])
-            self.published += 1
-            return
-        with self._lock:
-            acked_at = self._early_acks.pop(info.mid, None)
-            if acked_at is not None and time.monotonic() - acked_at < EARLY_ACK_TTL:
-                self.outbox.ack([q.id])
-                self.published += 1
-            else:
-                self._inflight[info.mid] = q
+        self.sender.latest_ts[entity] = ts
 
     # -- paho callbacks --------------------------------------------------------------
     @_guard
@@ -407,7 +319,7 @@ class MqttClient:
         if self.ring.connected():
             self.figures.failed_over(self.broker)
         self.connected_at = time.time()
-        self._boundary = self.outbox.last_id()
+        self.sender.boundary = self.outbox.last_id()
         if self.last_error is not None:
             log.info("connection problem cleared (was: %s)", self.last_error)
         self.last_error = None
@@ -430,7 +342,7 @@ class MqttClient:
                 log.exception("connect hook failed")
 
     @_guard
-    def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+    def _on_socket_open(self, client: mqtt.Client, userdata: object, sock: object) -> None:
         nodelay(sock)
 
     @_guard
@@ -461,24 +373,9 @@ class MqttClient:
     @_guard
     def _on_publish(self, client: mqtt.Client, userdata: object, mid: int, rc: ReasonCode,
                     props: Properties | None = None) -> None:
-        failed = bool(getattr(rc, "is_failure", False))
-        with self._lock:
-            q = self._inflight.pop(mid, None)
-            direct = self._direct.pop(mid, None)
-            if failed:
-                self.figures.denied_publish(q.msg.topic if q is not None else direct, rc)
-            if q is None:
-                # The PUBACK beat the sender's bookkeeping, or it answers a direct publish
-                # (status, reply). Remembered briefly: a mid is reused only after 65535 more.
-                now = time.monotonic()
-                self._early_acks[mid] = now
-                if len(self._early_acks) > 1024:
-                    self._early_acks = {m: t for m, t in self._early_acks.items() if now - t < EARLY_ACK_TTL}
-                return
-            self.published += 1
-            self.outbox.ack([q.id])
-        if not self._room.is_set():  # set() takes a lock and notifies, once per PUBACK otherwise
-            self._room.set()
+        _, topic = self.sender.acked(mid)
+        if getattr(rc, "is_failure", False):
+            self.figures.denied_publish(topic, rc)
 
     @_guard
     def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int, rcs: list[ReasonCode],
@@ -501,18 +398,16 @@ class MqttClient:
             self.on_command(msg.topic, bytes(msg.payload), msg.properties)
 
     # -- figures ------------------------------------------------------------------------
-    def counters(self) -> dict[str, Any]:
-        with self._lock:
-            inflight = len(self._inflight)
+    def counters(self) -> JsonDoc:
         return {
             "state": self.state,
             "broker": self.broker.display,
             "protocol": self.ring.protocol(),
             "connects": self.connects,
             "disconnects": self.disconnects,
-            "published": self.published,
-            "backfilled": self.backfilled,
-            "inflight": inflight,
+            "published": self.sender.published,
+            "backfilled": self.sender.backfilled,
+            "inflight": self.sender.inflight(),
             "attempts": self.attempts,
             "callback_errors": self.callback_errors,
             "last_error": self.last_error,

@@ -126,7 +126,7 @@ def test_commands_10000_malformed_each_answered_with_an_error_state_unchanged(
     rig: tuple[Daemon, Subscriber, MockFactory],
 ) -> None:
     d, sub, factory = rig
-    d._rate = TokenBucket(rate=1e9, burst=10**9)  # the limit has its own test below
+    d.commands.rate = TokenBucket(rate=1e9, burst=10**9)  # the limit has its own test below
     before = pin_states(factory)
     states = {name: comp.state() for name, comp in d.outputs.items()}
     sent = [0]
@@ -158,7 +158,7 @@ def test_commands_10000_malformed_each_answered_with_an_error_state_unchanged(
     assert pin_states(factory) == before
     assert {name: comp.state() for name, comp in d.outputs.items()} == states
     assert d.client.callback_errors == 0
-    assert d.commands_ok == 0 and d.commands_failed > 0  # none applied
+    assert d.commands.ok == 0 and d.commands.refused > 0  # none applied
     # Still works afterwards.
     with sub._cond:
         sub.messages.clear()
@@ -209,5 +209,5 @@ def test_commands_only_on_the_devices_own_topics(
     assert pin_states(factory) == before
     assert not [m for m in other.messages if m.topic.startswith("pi2mqtt/other-device/") and "reply" in m.topic]
     assert not [m for m in other.messages if m.topic.startswith(f"{BASE}/lamp/extra") and "reply" in m.topic]
-    assert d.commands_ok == 0
+    assert d.commands.ok == 0
 

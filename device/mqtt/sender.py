@@ -1,0 +1,156 @@
+"""The outbox sender: readings from the outbox to paho, at most `window` unacknowledged.
+
+Theory of operation
+-------------------
+One thread (`mqtt-sender`) takes messages from the outbox while the connection is
+up and hands them to paho, keeping at most `window` QoS>0 messages unacknowledged;
+each PUBACK (`acked`, on paho's thread) acknowledges its outbox row. paho re-sends
+its unacknowledged messages after a reconnect (same Client object), so nothing is
+handed over twice within one run; rows in flight when the process died are pending
+again in the next run (durable outbox).
+
+Backfill: at each connect the client sets `boundary` to the outbox's newest id.
+Each round the sender first takes readings put *after* that (live lane,
+`take_after`), then the oldest backlog (ids <= boundary) with the room left.
+Live-lane readings go to their entity topic; a backlog reading goes to the entity
+topic only when it is the newest reading of its entity taken by this process (none
+newer taken, none after it in the round), else to `…/backfill`. So the live topic is
+current within one round while a backlog drains in order on `…/backfill`; every
+topic stays in order (one connection, one sender).
+
+Never call paho while holding `self._lock`: paho calls `on_publish` (`acked`) with its
+own message mutex held, and `acked` takes the lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+
+from device.mqtt.topics import Topics
+from device.outbox import Outbox, Queued
+
+log = logging.getLogger("pi2mqtt.mqtt")
+
+EARLY_ACK_TTL = 5.0  # seconds an unclaimed PUBACK is remembered
+
+
+class OutboxSender:
+    """Moves the outbox into one paho Client and accounts each PUBACK."""
+
+    def __init__(self, paho: mqtt.Client, outbox: Outbox, connected: threading.Event,
+                 stop: threading.Event, window: int = 100) -> None:
+        self._paho = paho
+        self.outbox = outbox
+        self.window = window
+        self._connected = connected
+        self._stop = stop
+        self._lock = threading.Lock()
+        self._inflight: dict[int, Queued] = {}
+        self._early_acks: dict[int, float] = {}
+        self._direct: dict[int, str] = {}  # mid -> topic of recent direct QoS>0 publishes
+        self.room = threading.Event()
+        self.boundary = 0  # outbox id high-water mark when the current connection came up
+        self.latest_ts: dict[str, float] = {}
+        self.published = 0
+        self.backfilled = 0
+
+    def inflight(self) -> int:
+        with self._lock:
+            return len(self._inflight)
+
+    def note_direct(self, mid: int, topic: str) -> None:
+        """A QoS>0 publish outside the outbox (status, reply): its PUBACK is not a row's."""
+        with self._lock:
+            self._direct[mid] = topic
+            if len(self._direct) > 1024:
+                for old in list(self._direct)[:512]:
+                    del self._direct[old]
+
+    def run(self) -> None:
+        """The sender thread's loop, until `stop` is set."""
+        while not self._stop.is_set():
+            try:
+                if not self._connected.wait(0.5):
+                    continue
+                with self._lock:
+                    room = self.window - len(self._inflight)
+                if room <= 0:
+                    self.room.wait(0.5)
+                    self.room.clear()
+                    continue
+                self._round(room)
+            except Exception:
+                log.exception("sender error (continuing)")
+                time.sleep(0.1)
+
+    def _round(self, room: int) -> None:
+        # Live lane first (readings put since this connection came up), then the oldest
+        # backlog with the room left: the live topics stay current while a backlog drains.
+        boundary = self.boundary
+        batch = self.outbox.take_after(boundary, room)
+        batch += self.outbox.take(room - len(batch))
+        if not batch:
+            self.outbox.wait(2.0)  # put() and stop() wake it at once
+            return
+        # A backlog reading followed by a newer one of its entity in this batch is
+        # history too, even before the first new reading has been taken.
+        last: dict[str, int] = {}
+        for q in batch:
+            if q.msg.entity is not None:
+                last[q.msg.entity] = q.id
+        for q in batch:
+            newer = q.msg.entity is not None and last[q.msg.entity] != q.id
+            self.send(q, boundary, newer)
+
+    def topic_for(self, q: Queued, boundary: int, newer_in_batch: bool = False) -> str:
+        m = q.msg
+        # A reading queued before this connection came up is history (…/backfill) unless
+        # it is the newest reading of its entity taken since this process started: the
+        # live topic is never set back to an old value. Readings left by a previous run
+        # always go to …/backfill (this run takes a fresh one).
+        if m.entity is not None and q.id <= boundary and (
+                newer_in_batch or m.ts < self.latest_ts.get(m.entity, math.inf)):
+            self.backfilled += 1
+            return Topics.backfill_of(m.topic)
+        return m.topic
+
+    def send(self, q: Queued, boundary: int = 0, newer_in_batch: bool = False) -> None:
+        topic = self.topic_for(q, boundary, newer_in_batch)
+        retain = q.msg.retain and not Topics.is_backfill(topic)
+        # Never call paho while holding self._lock (see the module docstring).
+        info = self._paho.publish(topic, q.msg.payload, qos=q.msg.qos, retain=retain)
+        if q.msg.qos == 0:
+            self.outbox.ack([q.id])
+            self.published += 1
+            return
+        with self._lock:
+            acked_at = self._early_acks.pop(info.mid, None)
+            if acked_at is not None and time.monotonic() - acked_at < EARLY_ACK_TTL:
+                self.outbox.ack([q.id])
+                self.published += 1
+            else:
+                self._inflight[info.mid] = q
+
+    def acked(self, mid: int) -> tuple[bool, str | None]:
+        """PUBACK for `mid` (paho's thread): (whether it was a row's, the topic it was sent to)."""
+        with self._lock:
+            q = self._inflight.pop(mid, None)
+            direct = self._direct.pop(mid, None)
+            if q is None:
+                # The PUBACK beat the sender's bookkeeping, or it answers a direct publish
+                # (status, reply). Remembered briefly: a mid is reused only after 65535 more.
+                now = time.monotonic()
+                self._early_acks[mid] = now
+                if len(self._early_acks) > 1024:
+                    self._early_acks = {m: t for m, t in self._early_acks.items() if now - t < EARLY_ACK_TTL}
+                return False, direct
+            self.published += 1
+            self.outbox.ack([q.id])
+        if not self.room.is_set():  # set() takes a lock and notifies, once per PUBACK otherwise
+            self.room.set()
+        return True, q.msg.topic
