@@ -20,6 +20,8 @@ BENCHES = [
      "floor_bench.py", [], ["--quick"]),
     ("issue 14: instructions per reading (callgrind) and the Raspberry Pi projection",
      "instr_bench.py", [], ["--seconds", "15"]),
+    ("issue 14: mqtt-io 2.7 beside the daemon and the batched floor (needs mqtt-io in /tmp/mqttio-venv)",
+     "mqttio_bench.py", [], ["--quick"]),
     ("issue 14: steady-state disk writes with the broker up (/proc/<pid>/io, ≥ 60 s)", "diskwrites.py", [], []),
     ("daemon: latency, CPU per reading, rate, RSS, start-up", "daemon_bench.py", [], ["--seconds", "5", "--presses", "50"]),
     ("serial link: round trip and throughput vs line rate", "link_bench.py", [], []),
