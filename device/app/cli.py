@@ -21,8 +21,7 @@ from device.app.startup import (
     default_config_path,
     sim_environment,
 )
-from device.config import ConfigError, load_config
-from device.errors import Pi2MqttError, StateDirInUse
+from device.errors import ConfigError, Pi2MqttError, StateDirInUse
 
 log = logging.getLogger("pi2mqtt")
 
@@ -78,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "run":
+        from device.app.sslgate import use_builtin_hashes
+
+        use_builtin_hashes()  # before anything imports hashlib (pydantic does)
     try:
         if args.command == "check":
             return cmd_check(args)
@@ -133,6 +136,8 @@ def cmd_web(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from device.config import load_config
+
     path = args.config or default_config_path()
     cfg = load_config(path)
     print(f"{path}: ok — device {cfg.device.id!r}, {len(cfg.entities())} entities, broker {cfg.mqtt.url}")
@@ -145,6 +150,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
     from device.app.credentials import resolve_secret
     from device.app.doctor import run_doctor
+    from device.config import load_config
 
     path = args.config or default_config_path()
     cfg = load_config(path, {"mqtt.url": args.broker} if args.broker else None)

@@ -1,4 +1,7 @@
-"""`ssl` stays out of a daemon that does not use TLS (libssl and libcrypto: ~1 MB of RSS).
+"""OpenSSL stays out of `pi2mqtt run` unless TLS is configured: no `ssl`, and hashlib without it.
+
+`keep_ssl_out()` keeps libssl out of a plaintext daemon; `use_builtin_hashes()` keeps
+hashlib from mapping libcrypto (~3.5 MB of RSS) in every daemon.
 
 paho imports `ssl` when it is imported, and so do `urllib.request` and `http.client`,
 which paho imports; loading it maps libssl and libcrypto. A plaintext daemon never
@@ -64,6 +67,24 @@ def keep_ssl_out(tls: bool) -> bool:
     if tls or "ssl" in sys.modules:
         return False
     sys.modules["ssl"] = _placeholder()
+    return True
+
+
+def use_builtin_hashes() -> bool:
+    """hashlib and hmac on CPython's own hash code instead of OpenSSL's; True if it did.
+
+    `hashlib` loads `_hashlib`, which maps libcrypto: ~3.5 MB of RSS (its file pages,
+    touched by OpenSSL's start-up) in a process that hashes next to nothing — pydantic
+    imports `secrets` (hence `hmac` and `hashlib`) for its secret types, and paho hashes
+    one WebSocket handshake key with SHA-1. With `_hashlib` kept out, `hashlib` and `hmac`
+    fall back to the implementations built into CPython (md5, sha1, sha2, sha3, blake2:
+    the same digests); only `hashlib.pbkdf2_hmac` and `scrypt` go, which `pi2mqtt run`
+    never calls. TLS is unaffected: `_ssl` maps libssl and libcrypto by itself. Call it
+    before anything imports hashlib; `pi2mqtt run` does, first thing.
+    """
+    if "_hashlib" in sys.modules:
+        return False
+    sys.modules["_hashlib"] = None  # type: ignore[assignment]  # None: "import _hashlib" raises ImportError
     return True
 
 

@@ -11,10 +11,10 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from device.config import Config
-from device.config.model import CpuTemperatureConfig
+if TYPE_CHECKING:  # importing the config (pydantic) waits until a command needs it (device/app/sslgate.py)
+    from device.config import Config
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -48,6 +48,8 @@ def sim_environment(cfg: Config, config_path: Path, sim_dir: Path, *, auto: bool
     This is the whole of `--sim`: the pin factory is chosen by name and hwsim
     learns the wiring from the same config file. The daemon code is unchanged.
     """
+    from device.config.model import CpuTemperatureConfig
+
     sim_dir.mkdir(parents=True, exist_ok=True)
     os.environ["GPIOZERO_PIN_FACTORY"] = "hwsim"
     os.environ["HWSIM_CONFIG"] = str(config_path)

@@ -49,3 +49,28 @@ def test_tls_configured_keeps_the_real_ssl() -> None:
         print(hasattr(ssl, "SSLContext"))
     """)
     assert out.split() == ["True"]
+
+
+def test_builtin_hashes_give_the_same_digests_without_libcrypto() -> None:
+    out = run_python("""
+        from device.app.sslgate import keep_ssl_out, use_builtin_hashes
+        assert use_builtin_hashes() and keep_ssl_out(tls=False)  # as a plaintext `pi2mqtt run`
+        import hashlib, hmac, secrets
+        import pydantic, paho.mqtt.client  # both import hashlib
+        print(hashlib.sha1(b"abc").hexdigest(), hashlib.sha256(b"abc").hexdigest()[:16])
+        print(hmac.new(b"k", b"m", hashlib.sha256).hexdigest()[:16], hmac.compare_digest("a", "a"))
+        print(len(secrets.token_hex(8)), "libcrypto" in open("/proc/self/maps").read())
+    """)
+    assert out.split() == ["a9993e364706816aba3e25717850c26c9cd0d89d", "ba7816bf8f01cfea",
+                           "b60090e3052297ae", "True", "16", "False"]
+
+
+def test_tls_still_works_with_builtin_hashes() -> None:
+    out = run_python("""
+        from device.app.sslgate import keep_ssl_out, use_builtin_hashes
+        assert use_builtin_hashes() and not keep_ssl_out(tls=True)
+        import ssl
+        ctx = ssl.create_default_context()
+        print(ctx.verify_mode == ssl.CERT_REQUIRED, "libcrypto" in open("/proc/self/maps").read())
+    """)
+    assert out.split() == ["True", "True"]

@@ -1,4 +1,4 @@
-"""A daemon loads what its config uses: no `ssl` without TLS, and TLS still works with it (issue 14).
+"""A daemon loads what its config uses: no `ssl` (nor libcrypto) without TLS, and TLS still works (issue 14).
 
 `pi2mqtt run` as a subprocess; what it loaded is read from /proc/<pid>/maps (shared
 libraries) — the process is the unit here, not a module in the test's own interpreter.
@@ -39,6 +39,7 @@ def test_plaintext_daemon_never_loads_ssl(broker: Mosquitto, tmp_path: Path) -> 
         sub.wait_topic("pi2mqtt/lean/cpu", timeout=30)
         maps = mapped(d.pid)
         assert "libssl" not in maps and "_ssl." not in maps, "ssl was loaded without TLS configured"
+        assert "libcrypto" not in maps and "_hashlib" not in maps, "OpenSSL's hashes were loaded"
     finally:
         d.stop()
         sub.close()
