@@ -12,6 +12,7 @@ import ipaddress
 import os
 import ssl
 import threading
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
@@ -160,6 +161,33 @@ def check_broker(cfg: Config, *, password: str | None = None, timeout: float = 5
 
 
 def _broker(cfg: Config, url: str, password: str | None, timeout: float) -> Finding:
+    from device.mqtt.client import UNSUPPORTED_PROTOCOL
+
+    parts = urlsplit(url)
+    tls = parts.scheme in ("mqtts", "wss")
+    host = parts.hostname or "localhost"
+    where = f"{host}:{parts.port or (8883 if tls else 1883)}"
+    v5 = cfg.mqtt.protocol == "5"
+    answer = _connect_once(cfg, url, v5, password, timeout)
+    fell_back = v5 and isinstance(answer, tuple) and answer[0] in UNSUPPORTED_PROTOCOL
+    if fell_back:  # as the daemon does: a broker that refuses MQTT 5 gets 3.1.1
+        answer = _connect_once(cfg, url, False, password, timeout)
+    if isinstance(answer, Finding):
+        return answer
+    if answer is not None:
+        return Finding("fail", "broker", f"{where} refused us: {answer[1]}",
+                       "check mqtt.username and the password (/etc/credstore/mqtt-password)")
+    found = _broker_ok(cfg, url, where, tls, host)
+    if fell_back:
+        found = replace(found, text=f"{found.text}; MQTT 3.1.1, as the broker refuses MQTT 5 "
+                                    "(the daemon falls back the same way)")
+    return found
+
+
+def _connect_once(cfg: Config, url: str, v5: bool, password: str | None,
+                  timeout: float) -> Finding | tuple[int, str] | None:
+    """One CONNECT: None when accepted, the CONNACK reason (code, name) when refused, or the
+    Finding of a connection that failed before any CONNACK."""
     from device.mqtt.failures import explain_connect_error
 
     m = cfg.mqtt
@@ -169,7 +197,7 @@ def _broker(cfg: Config, url: str, password: str | None, timeout: float) -> Find
     port = parts.port or (8883 if tls else 1883)
     where = f"{host}:{port}"
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"pi2mqtt-doctor-{os.getpid()}",
-                         protocol=mqtt.MQTTv5 if m.protocol == "5" else mqtt.MQTTv311)
+                         protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311)
     user = parts.username or m.username
     if user:
         client.username_pw_set(user, parts.password or password)
@@ -185,11 +213,11 @@ def _broker(cfg: Config, url: str, password: str | None, timeout: float) -> Find
         if t.insecure:
             client.tls_insecure_set(True)
     done = threading.Event()
-    result: list[str] = []
+    result: list[tuple[int, str] | None] = []
 
     def on_connect(c: mqtt.Client, userdata: object, flags: object, rc: mqtt.ReasonCode,
                    props: object = None) -> None:
-        result.append("" if not rc.is_failure else str(rc))
+        result.append((rc.value, str(rc)) if rc.is_failure else None)
         done.set()
 
     client.on_connect = on_connect
@@ -206,10 +234,7 @@ def _broker(cfg: Config, url: str, password: str | None, timeout: float) -> Find
     finally:
         client.disconnect()
         client.loop_stop()
-    if result and result[0]:
-        return Finding("fail", "broker", f"{where} refused us: {result[0]}",
-                       "check mqtt.username and the password (/etc/credstore/mqtt-password)")
-    return _broker_ok(cfg, url, where, tls, host)
+    return result[0] if result else None
 
 
 def _broker_ok(cfg: Config, url: str, where: str, tls: bool, host: str) -> Finding:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gpiozero import Factory
@@ -278,3 +279,33 @@ def test_doctor_leaves_the_spi_pins_to_the_kernel_with_hardware_spi(tmp_path: Pa
     found = list(check_pins(cfg, factory, spi_dir=tmp_path))
     assert [(f.status, f.topic) for f in found] == [("ok", "pins"), ("ok", "spi")]
     assert found[0].text == "1 configured, all free: GPIO17"
+
+
+@pytest.fixture
+def amqtt_broker(tmp_path: Path) -> Iterator[object]:
+    """amqtt (the dev and demo extras): an MQTT 3.1.1-only broker, as some users run."""
+    from device.app.amqttbroker import AmqttBroker, amqtt_available
+
+    if not amqtt_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail("amqtt (the dev and demo extras) is required under CI=true")
+        pytest.skip("amqtt is not installed (pip install 'pi2mqtt[demo]')")
+    b = AmqttBroker(tmp_path / "amqtt")
+    b.start()
+    yield b
+    b.stop()
+
+
+def test_doctor_falls_back_to_mqtt_311_as_the_daemon_does(broker: Mosquitto, amqtt_broker: Any) -> None:
+    from device.app.doctor_link import check_broker
+    from device.config import parse_config
+
+    cfg = parse_config({"device": {"id": "d"}, "mqtt": {"url": f"{broker.url},{amqtt_broker.url}"}})
+    on_mosquitto, on_amqtt = check_broker(cfg, timeout=10)
+    assert on_mosquitto.status == "ok" and "3.1.1" not in on_mosquitto.text, on_mosquitto
+    assert on_amqtt.status == "ok", on_amqtt
+    assert "MQTT 3.1.1, as the broker refuses MQTT 5" in on_amqtt.text, on_amqtt
+    # Configured for 3.1.1, nothing falls back and nothing says so.
+    cfg = parse_config({"device": {"id": "d"}, "mqtt": {"url": amqtt_broker.url, "protocol": "3.1.1"}})
+    [plain] = check_broker(cfg, timeout=10)
+    assert plain.status == "ok" and "refuses" not in plain.text, plain
