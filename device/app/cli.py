@@ -57,13 +57,17 @@ def build_parser() -> argparse.ArgumentParser:
                       help="without --broker: start this broker (auto: Mosquitto if installed, else amqtt)")
 
     watch = sub.add_parser("watch", help="live view of every pi2mqtt device on a broker")
-    watch.add_argument("--broker", metavar="URL", default="mqtt://localhost:1883", help="broker URL")
+    watch.add_argument("--broker", metavar="URL[,URL…]", default="mqtt://localhost:1883",
+                       help="broker URL, or several separated by commas: the first that answers, then the "
+                            "next when it goes")
     watch.add_argument("--prefix", default="pi2mqtt", help="topic prefix (default pi2mqtt)")
     watch.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
     watch.add_argument("--plain", action="store_true", help="plain lines instead of the live view")
 
     webp = sub.add_parser("web", help="live web page of every pi2mqtt device on a broker (extra: web)")
-    webp.add_argument("--broker", metavar="URL", default="mqtt://localhost:1883", help="broker URL")
+    webp.add_argument("--broker", metavar="URL[,URL…]", default="mqtt://localhost:1883",
+                      help="broker URL, or several separated by commas: the first that answers, then the "
+                           "next when it goes")
     webp.add_argument("--prefix", default="pi2mqtt", help="topic prefix (default pi2mqtt)")
     webp.add_argument("--bind", default="127.0.0.1", metavar="ADDR",
                       help="address to listen on (default 127.0.0.1; any other needs --password-file)")

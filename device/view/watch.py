@@ -25,26 +25,20 @@ import logging
 import os
 import queue
 import select
-import ssl
 import sys
 import termios
 import threading
 import time
 import tty
 from collections.abc import Iterator
-from dataclasses import dataclass
 from types import TracebackType
 from typing import TextIO
-from urllib.parse import unquote, urlsplit
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.properties import Properties
-from paho.mqtt.reasoncodes import ReasonCode
 from rich.console import Console, Group
 from rich.live import Live
 
-from device.errors import BrokerError, TlsError
+from device.errors import BrokerError
+from device.view.feed import CONNECT_TIMEOUT, Feed
 from device.view.fleet import FLEET_MIN, FleetState, fleet_rows, render_fleet
 from device.view.keys import STORE_HELP, describe_command, parse_keys, radio_command, status_note
 from device.view.render import plain_line, render
@@ -52,124 +46,7 @@ from device.view.viewmodel import ViewModel
 
 log = logging.getLogger("pi2mqtt.watch")
 
-CONNECT_TIMEOUT = 10.0
 REFRESH_PER_SECOND = 4
-
-
-@dataclass(frozen=True)
-class BrokerUrl:
-    """Where to connect: parsed from `mqtt://[user[:pass]@]host[:port]` or `mqtts://…`."""
-
-    host: str
-    port: int
-    tls: bool
-    username: str | None = None
-    password: str | None = None
-
-    @classmethod
-    def parse(cls, url: str) -> BrokerUrl:
-        """Parse a broker URL; raises BrokerError with what is wrong."""
-        parts = urlsplit(url if "://" in url else f"mqtt://{url}")
-        if parts.scheme not in ("mqtt", "mqtts"):
-            raise BrokerError(f"{url!r}: the broker URL must start with mqtt:// or mqtts://")
-        try:
-            port = parts.port
-        except ValueError:
-            raise BrokerError(f"{url!r}: the port is not a number from 1 to 65535") from None
-        if not parts.hostname:
-            raise BrokerError(f"{url!r}: no host name in the broker URL")
-        tls = parts.scheme == "mqtts"
-        user = unquote(parts.username) if parts.username else None
-        password = unquote(parts.password) if parts.password else None
-        return cls(parts.hostname, port or (8883 if tls else 1883), tls, user, password)
-
-
-class Feed:
-    """A paho client subscribed to `<prefix>/#`, queueing (topic, payload, Unix time, retained)."""
-
-    def __init__(self, url: str, prefix: str, ca_file: str | None = None,
-                 also: tuple[str, ...] = ()) -> None:
-        self.url = url
-        self.also = also  # more topic filters (the web page reads HA discovery too)
-        self.where = BrokerUrl.parse(url)
-        self.prefix = prefix.rstrip("/")
-        self.messages: queue.SimpleQueue[tuple[str, bytes, float, bool]] = queue.SimpleQueue()
-        self.subscribed = threading.Event()
-        self.connected = False
-        self._answered = threading.Event()
-        self._refused: str | None = None
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="", clean_session=True)
-        if self.where.username:
-            self._client.username_pw_set(self.where.username, self.where.password)
-        if self.where.tls:
-            try:
-                self._client.tls_set(ca_certs=ca_file, cert_reqs=ssl.CERT_REQUIRED)
-            except (OSError, ssl.SSLError, ValueError) as exc:
-                raise TlsError(f"TLS set-up for {url} failed: {exc}") from None
-        self._client.on_connect = self._on_connect
-        self._client.on_disconnect = self._on_disconnect
-        self._client.on_subscribe = self._on_subscribe
-        self._client.on_message = self._on_message
-        self._client.reconnect_delay_set(1, 10)
-        self._client.connect_timeout = 5.0
-
-    def start(self, timeout: float = CONNECT_TIMEOUT) -> None:
-        """Connect and wait for the CONNACK; raises BrokerError / TlsError on failure."""
-        try:
-            self._client.connect(self.where.host, self.where.port, keepalive=30)
-        except ssl.SSLError as exc:
-            raise TlsError(f"TLS with {self.url} failed: {exc.reason or exc}") from None
-        except OSError as exc:
-            raise BrokerError(f"cannot reach the broker at {self.url}: {exc.strerror or exc}") from None
-        self._client.loop_start()
-        if not self._answered.wait(timeout):
-            self.close()
-            raise BrokerError(f"the broker at {self.url} did not answer CONNECT within {timeout:.0f} s")
-        if self._refused is not None:
-            self.close()
-            raise BrokerError(f"the broker at {self.url} refused the connection: {self._refused}")
-
-    def publish(self, topic: str, payload: str) -> bool:
-        """Send a command (QoS 1, not retained); False when not connected."""
-        if not self.connected:
-            return False
-        self._client.publish(topic, payload, qos=1)
-        return True
-
-    def close(self) -> None:
-        """Disconnect and stop paho's thread."""
-        try:
-            self._client.disconnect()
-        finally:
-            self._client.loop_stop()
-
-    # paho callbacks: each guarded, since an exception would kill paho's thread silently.
-    def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags, rc: ReasonCode,
-                    props: Properties | None = None) -> None:
-        try:
-            if rc.is_failure:
-                self._refused = str(rc)
-            else:
-                self.connected = True
-                client.subscribe([(f"{self.prefix}/#", 0), *((t, 0) for t in self.also)])
-        except Exception:
-            log.exception("watch: on_connect failed")
-        finally:
-            self._answered.set()
-
-    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: mqtt.DisconnectFlags, rc: ReasonCode,
-                       props: Properties | None = None) -> None:
-        self.connected = False
-
-    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int, rcs: list[ReasonCode],
-                      props: Properties | None = None) -> None:
-        self.subscribed.set()
-
-    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
-        try:
-            self.messages.put((msg.topic, bytes(msg.payload), time.time(), bool(msg.retain)))
-        except Exception:
-            log.exception("watch: dropping a message")
 
 
 def watch(

@@ -45,7 +45,7 @@ from urllib.parse import urlsplit
 from aiohttp import WSMsgType, web
 
 from device.errors import BrokerError, ConfigError
-from device.view.watch import Feed
+from device.view.feed import Feed
 from device.web.pagemodel import PageJson, WebModel
 
 log = logging.getLogger("pi2mqtt.web")

@@ -25,7 +25,7 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from device.errors import BrokerError
-from device.view import BrokerUrl, Seen, Summary, ViewModel, render, watch
+from device.view import Seen, Summary, ViewModel, parse_urls, render, watch
 from device.view.render import plain_line
 from device.view.viewmodel import format_age, format_value, parse_ts, sparkline
 from tests.mosquitto import Mosquitto
@@ -251,12 +251,26 @@ def test_summary_counts_per_device_and_entity() -> None:
 
 
 def test_broker_url_parsing() -> None:
-    assert BrokerUrl.parse("mqtt://h:1884") == BrokerUrl("h", 1884, False)
-    assert BrokerUrl.parse("mqtts://u:p%40ss@h") == BrokerUrl("h", 8883, True, "u", "p@ss")
-    assert BrokerUrl.parse("localhost") == BrokerUrl("localhost", 1883, False)
+    def one(url: str) -> tuple[str, int, bool, str | None, str | None]:
+        [(given, b)] = parse_urls(url)
+        assert given == url
+        return (b.host, b.port, b.tls, b.username, b.password)
+
+    assert one("mqtt://h:1884") == ("h", 1884, False, None, None)
+    assert one("mqtts://u:p%40ss@h") == ("h", 8883, True, "u", "p@ss")
+    assert one("localhost") == ("localhost", 1883, False, None, None)
     for bad in ("http://h", "mqtt://h:99999", "mqtt://"):
         with pytest.raises(BrokerError):
-            BrokerUrl.parse(bad)
+            parse_urls(bad)
+
+
+def test_broker_url_list_parsing() -> None:
+    got = parse_urls("mqtt://a:1884, b ,ws://c/mqtt")
+    assert [g for g, _ in got] == ["mqtt://a:1884", "b", "ws://c/mqtt"]
+    assert [(b.host, b.port, b.websocket) for _, b in got] == [("a", 1884, False), ("b", 1883, False), ("c", 80, True)]
+    for bad in ("mqtt://a,", "mqtt://a,mqtts://b", "mqtt://a,mqtt://a:1883"):
+        with pytest.raises(BrokerError):
+            parse_urls(bad)
 
 
 # ---- watch against real brokers ---------------------------------------------------
@@ -359,6 +373,60 @@ def test_watch_unreachable_broker_is_one_line_and_code_1(broker: Mosquitto) -> N
     assert watch(broker.url, duration=1, plain=True, out=io.StringIO(), err=err) == 1
     lines = err.getvalue().splitlines()
     assert len(lines) == 1 and "cannot reach the broker" in lines[0] and broker.url in lines[0]
+
+
+def test_watch_skips_an_unreachable_broker_of_the_list(broker: Mosquitto, subscriber: Subscriber,
+                                                       mosquitto_factory: Any) -> None:
+    dead = mosquitto_factory("dead")
+    dead.stop()
+    out, ready, stop = LineSink(), threading.Event(), threading.Event()
+    result: list[int] = []
+    t = threading.Thread(target=lambda: result.append(
+        watch(f"{dead.url},{broker.url}", duration=30, plain=True, out=out, stop=stop, ready=ready)))
+    t.start()
+    try:
+        assert ready.wait(20)
+        subscriber.publish("pi2mqtt/pi-lab/status", "online", retain=True)
+        lines = out.wait_lines(1)
+    finally:
+        stop.set()
+        t.join(10)
+    assert result == [0]
+    assert re.fullmatch(r"\d\d:\d\d:\d\d pi-lab status online", lines[0])
+
+
+def test_watch_no_broker_of_the_list_answers_is_one_line_and_code_1(mosquitto_factory: Any) -> None:
+    a, b = mosquitto_factory("a"), mosquitto_factory("b")
+    a.stop()
+    b.stop()
+    err = io.StringIO()
+    assert watch(f"{a.url},{b.url}", duration=1, plain=True, out=io.StringIO(), err=err) == 1
+    lines = err.getvalue().splitlines()
+    assert len(lines) == 1 and "no broker of the list" in lines[0], lines
+    assert a.url in lines[0] and b.url in lines[0]
+
+
+def test_watch_moves_to_the_next_broker_when_its_broker_goes(mosquitto_factory: Any) -> None:
+    a, b = mosquitto_factory("a"), mosquitto_factory("b")
+    on_b = Subscriber(b.port).connect()
+    on_b.publish("pi2mqtt/pi-b/status", "online", retain=True)
+    out, ready, stop = LineSink(), threading.Event(), threading.Event()
+    result: list[int] = []
+    t = threading.Thread(target=lambda: result.append(
+        watch(f"{a.url},{b.url}", duration=60, plain=True, out=out, stop=stop, ready=ready)))
+    t.start()
+    try:
+        assert ready.wait(20)
+        assert "pi-b" not in out.getvalue()  # on a: b's retained status is not seen
+        a.stop()
+        with out.cond:
+            assert out.cond.wait_for(lambda: "pi-b status online" in out.getvalue(), 30), out.getvalue()
+    finally:
+        stop.set()
+        t.join(10)
+        on_b.close()
+    assert result == [0]
+    assert "connection lost" in out.getvalue()
 
 
 def test_watch_live_view_through_a_pty_quits_on_q(broker: Mosquitto) -> None:
