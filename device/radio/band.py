@@ -285,7 +285,7 @@ class BandPlan:
     def frequency(self, channel: int) -> int:
         """The frequency in kHz of the chip's channel number (as READCHAN reports it).
 
-        Any channel the chip can report is converted, even one off the user's raster
+        Every channel the chip can report is converted, even one off the user's raster
         or outside the region's limits (the chip may be left there by a seek).
         """
         if not 0 <= channel <= MAX_CHANNEL:

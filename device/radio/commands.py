@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
+from device.core.values import JsonDoc
 from device.errors import CommandError
 from device.mqtt.payloads import MAX_COMMAND_BYTES, too_large
 
@@ -62,7 +63,7 @@ class RadioCommand:
 
     cmd: str
     id: str | int | None
-    args: dict[str, Any]
+    args: JsonDoc
 
     @property
     def spec(self) -> Spec:

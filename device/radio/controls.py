@@ -22,13 +22,21 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Protocol
 
+from device.core.values import JsonDoc
 from device.radio.config import RadioConfig
 
 log = logging.getLogger("pi2mqtt.radio")
 
-BUTTONS: dict[str, dict[str, Any]] = {
+
+class _Device(Protocol):
+    """A gpiozero device (Button, RotaryEncoder): all this module does with one is close it."""
+
+    def close(self) -> None: ...
+
+
+BUTTONS: dict[str, JsonDoc] = {
     "seek_up_pin": {"cmd": "seek", "dir": "up"},
     "seek_down_pin": {"cmd": "seek", "dir": "down"},
     "preset_next_pin": {"cmd": "preset_next"},
@@ -40,14 +48,14 @@ BUTTONS: dict[str, dict[str, Any]] = {
 class RadioControls:
     """Buttons and an encoder that send radio commands; `close()` releases the pins."""
 
-    def __init__(self, cfg: RadioConfig, pin_factory: Any, command: Callable[[bytes], bytes]) -> None:
+    def __init__(self, cfg: RadioConfig, pin_factory: object | None, command: Callable[[bytes], bytes]) -> None:
         from gpiozero import Button, RotaryEncoder
 
         self._command = command
-        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=64)
+        self._queue: queue.Queue[JsonDoc | None] = queue.Queue(maxsize=64)
         self._delta = 0
         self._lock = threading.Lock()
-        self.devices: list[Any] = []
+        self.devices: list[_Device] = []
         self.sent = 0
         try:
             for key, doc in BUTTONS.items():
@@ -69,13 +77,13 @@ class RadioControls:
         self._thread = threading.Thread(target=self._run, name=f"{cfg.name}-controls", daemon=True)
         self._thread.start()
 
-    def _sender(self, doc: dict[str, Any]) -> Callable[[], None]:
+    def _sender(self, doc: JsonDoc) -> Callable[[], None]:
         def send() -> None:
             self._put(dict(doc))
 
         return send
 
-    def _put(self, doc: dict[str, Any]) -> None:
+    def _put(self, doc: JsonDoc) -> None:
         try:
             self._queue.put_nowait(doc)
         except queue.Full:

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any
 
+from device.core.values import Json, JsonDoc
 from device.errors import CommandError
 from device.radio.band import khz_to_mhz
 
@@ -40,15 +40,15 @@ class Preset:
     khz: int
     pi: int | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JsonDoc:
         return {"slot": self.slot, "name": self.name, "mhz": khz_to_mhz(self.khz),
                 "pi": None if self.pi is None else f"{self.pi:04X}"}
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonDoc:
         return {"slot": self.slot, "name": self.name, "khz": self.khz, "pi": self.pi}
 
     @classmethod
-    def from_json(cls, doc: Any) -> Preset | None:
+    def from_json(cls, doc: Json) -> Preset | None:
         """A preset from its stored form, or None if the entry is damaged."""
         if not isinstance(doc, dict):
             return None
@@ -85,10 +85,10 @@ class PresetBook:
                 by_slot[p.slot] = p
         return cls(tuple(by_slot[s] for s in sorted(by_slot)), max_slots)
 
-    def as_list(self) -> list[dict[str, Any]]:
+    def as_list(self) -> list[JsonDoc]:
         return [p.as_dict() for p in self.presets]
 
-    def to_json(self) -> list[dict[str, Any]]:
+    def to_json(self) -> list[JsonDoc]:
         return [p.to_json() for p in self.presets]
 
     def check_slot(self, value: object) -> int:
@@ -118,7 +118,7 @@ class PresetBook:
                 return p
         return None
 
-    def find(self, args: dict[str, Any]) -> Preset:
+    def find(self, args: JsonDoc) -> Preset:
         """The preset named by `slot` or `name` in a command; NOT_FOUND / BAD_VALUE otherwise."""
         if "slot" in args and args["slot"] is not None:
             slot = self.check_slot(args["slot"])

@@ -1,102 +1,128 @@
-"""The daemon's radio service: MQTT commands in, the tuner driven over the link, state out.
+"""The daemon's radio service: the thin adapter around `RadioMachine` (threads, link, clock, files).
 
 Theory of operation
 -------------------
-Threads and locks.  Commands arrive on the daemon's command thread
-(`command()`); link events (`rds`, `tuner.seek_progress`, `tuner.seek_done`)
-and link state changes arrive on the link's reader thread; one worker thread
-("radio") brings the tuner up, polls its status every `status_interval`
-while idle and runs the long procedures (scan, the search for a preset's PI,
-finishing a seek that stopped off the raster: `device.radio.sweep`);
-physical controls post commands to their own thread (`device.radio.controls`).
-The class is layered: `device.radio.core.RadioCore` (state, documents,
-primitives) <- `device.radio.handlers.RadioCommands` (the commands) <-
-`RadioService` (lifecycle, link events, worker).
+All the radio's logic is in the sans-IO machine (device.radio.machine). This
+adapter owns what the machine must not: one worker thread, the co-processor
+link (`TunerLink`), the clock and the state directory (`RadioStore`).
 
-* `_lock` (with the condition `_cond`) guards every field of the radio's
-  state and is held while a state document is built and queued, so states are
-  published in order.  It is never held across a link call, and the event path
-  takes only this lock, so the reader thread can never wait on a link call.
-* `_io` serialises the operations that change the tuner (tune, seek start,
-  config, bring-up): held across link calls, never taken by the event path.
-  The status poll only tries it (never waits), so it cannot delay a command.
+Every input goes through one queue to the worker, stamped with
+`time.monotonic()` when it happened: commands (`command()`, on the daemon's
+command thread or the physical controls' thread, which then wait for the
+reply), link events and link state changes (on the link's reader thread),
+and a `Tick` whenever the machine's `deadline` passes. The worker feeds
+the machine one input at a time and carries out what comes back, in order:
+a `ChipRequest` is a link call made on the worker (never on the reader
+thread, whose events it may be waiting for) and answered at once with
+`ChipAnswered`; state documents and events go to the daemon's context (events
+stamped with the wall clock); `SaveFile` writes the state directory; a
+`CommandReply` wakes the command's caller; `Notify` calls the Home Assistant
+listeners (no lock held).
 
-Link calls are never made on the reader thread (its callbacks would wait for
-replies that only the reader thread can deliver): a link coming up queues a
-bring-up for the worker.
+`_lock` guards the machine while it is fed, so that the hooks the daemon and
+Home Assistant discovery call from other threads (`band_limits()`,
+`presets()`, `diagnostics()`) read a consistent state. It is never held
+across a link call.
 
-Commands: parse (`device.radio.commands`), validate every argument against the
-band plan (`device.radio.validate`, `device.radio.band`), then check that the
-tuner can take it (UNAVAILABLE, POWERED_OFF, BUSY) — all before any hardware
-call, so a refused command changes nothing.  The reply carries the state after
-the command.  Seek and scan answer at once (`busy` = "seek" / "scan"); their
-results come as events.  While one runs only cancel, volume, mute,
-preset_delete and status are taken; the rest get BUSY.
-
-RDS: every `rds` event is fed to `RdsDecoder` (reset on every retune; groups
-arriving while a tune is in flight are dropped); what changed is published on
-`<name>_rds` and as `rds` events (not during a scan, which only collects).
-
-Persistence: settings and presets (`device.radio.state`) are saved on every
-change; settings are restored at boot and whenever the co-processor comes back.
+Persistence: settings, presets and the station names confirmed by RDS
+(device.radio.state) are saved when they change; settings are restored at
+boot and whenever the co-processor comes back.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Final
 
 from device.components.base import EntityInfo
-from device.core.services import ServiceContext
+from device.core.services import Service, ServiceContext
+from device.core.timefmt import iso_ms
+from device.core.values import JsonDoc
 from device.errors import CommandError
-from device.link import LinkValue
-from device.radio import sweep, validate
-from device.radio.band import khz_to_mhz
-from device.radio.core import BRINGUP_RETRY, log, rds_event_doc
-from device.radio.handlers import RadioCommands
+from device.link import LinkMap, LinkValue
+from device.mqtt.payloads import dumps
+from device.radio import validate
+from device.radio.config import RadioConfig
 from device.radio.link import TunerLink
-from device.radio.presets import PresetBook
-from device.radio.rds.decoder import (
-    AfListChanged,
-    PiChanged,
+from device.radio.machine import (
+    ChipAnswered,
+    CommandReceived,
+    Input,
+    LinkEventReceived,
+    LinkStateChanged,
+    RadioMachine,
+    Started,
+    Stopping,
+    Tick,
 )
-from device.radio.rds.fast import StationRds
-from device.radio.rds.memory import RdsMemory
+from device.radio.ops import error_doc
 from device.radio.state import RadioStore
+from device.radio.steps import (
+    ChipRequest,
+    CommandReply,
+    Notify,
+    Output,
+    PublishEvent,
+    PublishState,
+    SaveFile,
+)
+
+if TYPE_CHECKING:
+    from device.radio.controls import RadioControls
+
+log = logging.getLogger("pi2mqtt.radio")
+
+COMMAND_WAIT: Final = 60.0
+"""A command's caller waits this long for its reply at most (link calls are bounded well below)."""
 
 
-class RadioService(RadioCommands):
+class _Pending:
+    """A command's caller waiting for its reply."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.reply = b""
+
+
+class RadioService(Service):
     """The FM radio behind the co-processor; see the module docstring and docs/radio.md."""
+
+    def __init__(self, cfg: RadioConfig) -> None:
+        self.cfg = cfg
+        self.name = cfg.name
+        self._machine = RadioMachine(cfg)
+        self._lock = threading.Lock()
+        self._inbox: queue.Queue[tuple[Input, _Pending | None] | None] = queue.Queue()
+        self._ctx: ServiceContext | None = None
+        self._tuner = TunerLink(None)
+        self._store = RadioStore(None, cfg.name)
+        self._worker = threading.Thread(target=self._work, name=f"{cfg.name}-worker", daemon=True)
+        self._controls: RadioControls | None = None
+        self._preset_listeners: list[Callable[[], None]] = []
+        self._plan_listeners: list[Callable[[], None]] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self, ctx: ServiceContext) -> None:
         self._ctx = ctx
         self._tuner = TunerLink(ctx.link)
         self._store = RadioStore(ctx.state_dir, self.name)
-        defaults = self._settings
+        defaults = self._machine.state.settings
         if self.cfg.frequency is not None:
             try:
                 defaults = replace(defaults, khz=validate.parse_mhz(self.cfg.frequency))
             except CommandError as e:
                 log.warning("radio: [radio].frequency: %s", e.message)
-        with self._lock:
-            self._settings = self._store.load_settings(defaults, self._config_key)
-            self._plan = self._plan_or_default(self._chip or "rda5807m", self._settings)
-            self._presets = PresetBook.of(self._store.load_presets(), self.cfg.max_presets)
-            self._rds_memory = RdsMemory.from_json(self._store.load_rds_memory())
-            self._rds = StationRds(rbds=self._plan.region == "us", rds_memory=self._rds_memory)
-            self._link_state = "up" if self._tuner.up else "down"
+        settings = self._store.load_settings(defaults, self._machine.state.config_key)
+        self._post(Started(time.monotonic(), self._tuner.up, settings, tuple(self._store.load_presets()),
+                           self._store.load_rds_memory()))
         ctx.on_link_event(self._on_link_event)
         ctx.on_link_state(self._on_link_state)
-        with self._lock:
-            self._publish_state()
-            self._publish_presets()
         self._worker.start()
-        if self._tuner.up:
-            self._jobs.put(("bringup", None))
         pins = self.cfg.control_pins()
         if pins:
             try:
@@ -107,32 +133,39 @@ class RadioService(RadioCommands):
                 log.error("radio: physical controls on %s: %s (the radio works without them)", pins, e)
 
     def close(self) -> None:
-        self._stop.set()
-        self._cancel.set()
-        with self._cond:
-            self._cond.notify_all()
-        self._jobs.put(("stop", None))
         if self._controls is not None:
             try:
                 self._controls.close()
             except Exception:
                 log.exception("radio: closing the physical controls")
+        self._post(Stopping(time.monotonic()))
         if self._worker.is_alive():
-            self._worker.join(1.0)
-        with self._lock:
-            self._save_settings()
+            self._inbox.put(None)
+            self._worker.join(2.0)
+        else:
+            self._drain_here()
 
-    # -- hooks for Home Assistant discovery (docs/home-assistant.md) ------------------------------------
+    def command(self, payload: bytes) -> bytes:
+        """Handle one command; returns the JSON reply. Never raises."""
+        pending = _Pending()
+        self._post(CommandReceived(time.monotonic(), payload), pending)
+        if not self._worker.is_alive() or threading.current_thread() is self._worker:
+            self._drain_here()
+        if not pending.done.wait(COMMAND_WAIT):
+            err = CommandError("TIMEOUT", "the radio did not answer in time")
+            return dumps(error_doc(None, None, err))
+        return pending.reply
+
+    # -- hooks for Home Assistant discovery (docs/home-assistant.md) ------------------------------
     def band_limits(self) -> tuple[float, float, float]:
         """(min_mhz, max_mhz, step_mhz) of the current band plan."""
         with self._lock:
-            p = self._plan
-            return p.first_mhz, p.last_mhz, p.step_khz / 1000
+            return self._machine.band_limits()
 
-    def presets(self) -> list[dict[str, Any]]:
+    def presets(self) -> list[JsonDoc]:
         """The presets as published on `<name>_presets`."""
         with self._lock:
-            return self._presets.as_list()
+            return self._machine.presets()
 
     def on_presets_changed(self, callback: Callable[[], None]) -> None:
         """Call `callback()` (no lock held) after every change of the presets."""
@@ -149,196 +182,90 @@ class RadioService(RadioCommands):
             EntityInfo(f"{self.name}_presets", "radio", "sensor"),
         ]
 
-    def diagnostics(self) -> dict[str, Any]:
+    def diagnostics(self) -> JsonDoc:
         with self._lock:
-            stats = self._rds.stats
-            return {**self._counts, "ready": self._ready, "chip": self._chip, "busy": self._busy,
-                    "error": self._error, "rds": {"groups": stats.groups, "used": stats.groups_used,
-                                                  "bad_b": stats.groups_bad_b,
-                                                  "names_remembered": self._rds_memory.names()}}
+            return self._machine.diagnostics()
 
     # -- the link ------------------------------------------------------------------------------
     def _on_link_state(self, state: str) -> None:
-        with self._lock:
-            self._link_state = state
-            if state != "up":
-                self._ready = False
-                self._busy = None
-                self._user_seek = None
-                self._retuning = False
-                self._cancel.set()
-                self._cond.notify_all()
-            self._publish_state()
-        if state == "up":
-            self._jobs.put(("bringup", None))
+        self._post(LinkStateChanged(time.monotonic(), state))
 
     def _on_link_event(self, name: str, data: LinkValue) -> None:
-        if not isinstance(data, dict):
-            return
-        if name == "rds":
-            self._on_rds(data)
-        elif name == "tuner.seek_progress":
-            khz = data.get("khz")
-            if isinstance(khz, int):
-                with self._lock:
-                    self._settings = replace(self._settings, khz=khz)
-                    if self._busy != "scan":
-                        self._event({"event": "seek_progress", "mhz": khz_to_mhz(khz), "busy": self._busy})
-        elif name == "tuner.seek_done":
-            self._on_seek_done(data)
-        elif name == "tuner.error":
-            log.warning("radio: tuner error %s: %s", data.get("code"), data.get("message"))
-            with self._lock:
-                self._event({"event": "error", "code": data.get("code"), "message": data.get("message")})
-
-    def _on_rds(self, data: dict[str, Any]) -> None:
-        words = [data.get(k) for k in "abcd"]
-        if not all(isinstance(w, int) for w in words):
-            return
-        raw = data.get("e")
-        grades = [g if isinstance(g, int) else None for g in raw] if isinstance(raw, list) else None
-        a, b, c, d = (int(w) for w in words)  # type: ignore[arg-type]
-        with self._lock:
-            if self._retuning or not self._ready:
-                return
-            self._counts["rds_groups"] += 1
-            events = self._rds.feed(a, b, c, d, errors=grades, rssi=self._signal.rssi, now=time.monotonic())
-            self._cond.notify_all()
-            if not events:
-                return
-            khz = self._settings.khz
-            learn: PresetBook | None = None
-            for ev in events:
-                if isinstance(ev, PiChanged) and khz is not None:
-                    self._known.setdefault(ev.pi, set()).add(khz)
-                    book = self._presets.learn_pi(khz, ev.pi)
-                    if book != self._presets:
-                        learn = book
-                elif isinstance(ev, AfListChanged) and self._rds.state.pi is not None:
-                    self._known.setdefault(self._rds.state.pi, set()).update(ev.frequencies_khz)
-            if self._busy == "scan":
-                return
-            self._publish_rds()
-            for ev in events:
-                doc = rds_event_doc(ev)
-                if doc is not None:
-                    self._event(doc)
-            if any(isinstance(ev, PiChanged) for ev in events):
-                self._publish_state()  # the preset name may depend on the PI
-        if learn is not None:
-            self._presets_changed(learn)
-
-    def _on_seek_done(self, data: dict[str, Any]) -> None:
-        with self._lock:
-            self._seek_result = data
-            self._retuning = False
-            self._rds.reset()
-            self._apply_status(data, quiet=True)
-            self._cond.notify_all()
-            if self._busy != "seek" or self._user_seek is None:
-                return
-            khz = data.get("khz")
-            if (isinstance(khz, int) and not self._plan.on_raster(khz)
-                    and not data.get("cancelled") and not data.get("error")):
-                self._jobs.put(("seek_fix", data))  # off the raster (US on the RDA5807M): go on
-                return
-            self._finish_seek(data)
+        self._post(LinkEventReceived(time.monotonic(), name, data))
 
     # -- the worker ----------------------------------------------------------------------------
+    def _post(self, inp: Input, pending: _Pending | None = None) -> None:
+        self._inbox.put((inp, pending))
+
     def _work(self) -> None:
-        next_poll = time.monotonic() + self.cfg.status_interval
-        while not self._stop.is_set():
+        while True:
+            deadline = self._machine.deadline
+            timeout = None if deadline is None else max(0.001, deadline - time.monotonic())
             try:
-                job, arg = self._jobs.get(timeout=max(0.01, next_poll - time.monotonic()))
+                item = self._inbox.get(timeout=timeout)
             except queue.Empty:
-                job, arg = "poll", None
-            if self._stop.is_set():
+                item = (Tick(time.monotonic()), None)
+            if item is None:
                 return
+            self._feed(*item)
+
+    def _drain_here(self) -> None:
+        """Feed what is queued on this thread (before start, after close, or from the worker itself)."""
+        while True:
             try:
-                if job == "bringup":
-                    self._bring_up()
-                elif job == "scan":
-                    sweep.run_scan(self)
-                elif job == "verify_pi":
-                    sweep.verify_preset(self, arg)
-                elif job == "seek_fix":
-                    sweep.fix_seek_stop(self, arg)
-                elif job == "poll":
-                    self._poll()
-            except Exception:
-                log.exception("radio: %s failed", job)
-            if time.monotonic() >= next_poll:
-                next_poll = time.monotonic() + self.cfg.status_interval
+                item = self._inbox.get_nowait()
+            except queue.Empty:
+                return
+            if item is not None:
+                self._feed(*item)
 
-    def _poll(self) -> None:
-        with self._lock:
-            link_up = self._link_state == "up"
-            if link_up and not self._ready:
-                if time.monotonic() - self._last_bringup >= BRINGUP_RETRY:
-                    self._jobs.put(("bringup", None))
-                return
-            if not link_up or self._busy or not self._settings.power:
-                return
-            generation = self._generation
-        # Not under `_io`: a tune must never wait for a poll. A tune that overtakes the poll
-        # bumps the generation, and the (stale) answer is dropped.
+    def _feed(self, inp: Input, pending: _Pending | None) -> None:
         try:
-            st = self._tuner.call("tuner.status", {"brief": True})
-        except CommandError:
-            self._counts["link_errors"] += 1
-            return
-        with self._lock:
-            if self._busy or not self._ready or generation != self._generation or self._io.locked():
-                return
-            if st.get("powered") is False and self._settings.power:
-                log.warning("radio: the tuner is powered off (co-processor restarted?); bringing it up")
-                self._ready = False
-                self._jobs.put(("bringup", None))
-                self._publish_state()
-                return
-            self._apply_status(st, quiet=False)
-            if self._signal_moved():
-                self._publish_state()
+            with self._lock:
+                outs = self._machine.send(inp)
+            while outs:
+                outs = self._carry_out(outs, pending)
+        except Exception:
+            log.exception("radio: %s failed", type(inp).__name__)
+        if pending is not None and not pending.done.is_set():
+            pending.reply = dumps(error_doc(None, None, CommandError("INTERNAL", "the radio failed")))
+            pending.done.set()
 
-    def _bring_up(self) -> None:
-        """Power up, configure and restore the last state (worker or command thread)."""
-        self._last_bringup = time.monotonic()
-        self._counts["bringups"] += 1
-        try:
-            with self._hardware(wait=10.0):
-                info = self._tuner.call("tuner.info")
-                chip = info.get("chip")
+    def _carry_out(self, outs: list[Output], pending: _Pending | None) -> list[Output]:
+        """Do what the machine asked; the machine's next outputs if it asked for a chip call."""
+        for out in outs:
+            if isinstance(out, ChipRequest):
+                result = self._call(out.method, out.args)
                 with self._lock:
-                    if chip in ("rda5807m", "si4703"):
-                        if self.cfg.chip not in ("auto", chip):
-                            log.warning("radio: config says chip %s, the co-processor has a %s",
-                                        self.cfg.chip, chip)
-                        self._chip = str(chip)
-                    self._plan = self._plan_or_default(self._chip or "rda5807m", self._settings)
-                    if self._plan.region != self._settings.region:  # not on this chip
-                        self._settings = replace(self._settings, region=self._plan.region, spacing_khz=None)
-                    s, plan = self._settings, self._plan
-                if not s.power:
-                    self._tuner.call("tuner.power", {"on": False})
-                else:
-                    self._configure(plan, s)
-                    khz = s.khz if s.khz is not None and plan.on_raster(s.khz) else plan.first_khz
-                    st = self._tune_io(khz)
-            with self._lock:
-                self._ready = True
-                self._error = None
-                self._busy = None
-                if s.power:
-                    self._apply_status(st, quiet=True)
-                self._publish_state()
-                self._publish_rds()
-                if s.power:
-                    self._event({"event": "tuned", "mhz": khz_to_mhz(khz)})
-                self._save_settings()
-            log.info("radio: %s ready, %s", self._chip, "on" if s.power else "off")
-            self._plan_changed()
+                    return self._machine.send(ChipAnswered(time.monotonic(), result))
+            if isinstance(out, CommandReply):
+                if pending is not None:
+                    pending.reply = out.payload
+                    pending.done.set()
+            else:
+                self._do(out)
+        return []
+
+    def _call(self, method: str, args: LinkMap) -> LinkMap | CommandError:
+        try:
+            return self._tuner.call(method, args)
         except CommandError as e:
-            with self._lock:
-                self._error = e.message
-                self._publish_state()
-            log.error("radio: cannot bring the tuner up: %s: %s", e.code, e.message)
+            return e
+
+    def _do(self, out: PublishState | PublishEvent | SaveFile | Notify) -> None:
+        try:
+            if isinstance(out, PublishState):
+                if self._ctx is not None:
+                    self._ctx.publish(out.entity, out.value, extra=out.extra, unit=out.unit)
+            elif isinstance(out, PublishEvent):
+                if self._ctx is not None:
+                    self._ctx.publish_event(f"{self.name}/event", {**out.doc, "ts": iso_ms(time.time())})
+            elif isinstance(out, SaveFile):
+                self._store.save(out.kind, out.doc)
+            else:
+                listeners = self._preset_listeners if out.what == "presets" else self._plan_listeners
+                for cb in list(listeners):
+                    cb()
+        except Exception:
+            log.exception("radio: %s failed", type(out).__name__)
+

@@ -19,9 +19,10 @@ import json
 import logging
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 from device.core.statedir import atomic_write
+from device.core.values import Json, JsonDoc
 from device.radio.presets import Preset
 
 log = logging.getLogger("pi2mqtt.radio")
@@ -60,7 +61,12 @@ class RadioStore:
         self.presets_path = state_dir / f"{name}_presets.json" if state_dir else None
         self.memory_path = state_dir / f"{name}_rds_memory.json" if state_dir else None
 
-    def load_settings(self, defaults: Settings, config_key: dict[str, Any]) -> Settings:
+    def save(self, kind: Literal["settings", "presets", "rds_memory"], doc: JsonDoc) -> None:
+        """Write one of the radio's files (the documents `device.radio.facts` builds)."""
+        paths = {"settings": self.settings_path, "presets": self.presets_path, "rds_memory": self.memory_path}
+        self._write(paths[kind], doc)
+
+    def load_settings(self, defaults: Settings, config_key: JsonDoc) -> Settings:
         doc = self._read(self.settings_path)
         if not isinstance(doc, dict):
             return defaults
@@ -84,7 +90,7 @@ class RadioStore:
             return defaults
         return out
 
-    def save_settings(self, settings: Settings, config_key: dict[str, Any]) -> None:
+    def save_settings(self, settings: Settings, config_key: JsonDoc) -> None:
         self._write(self.settings_path, {"settings": asdict(settings), "config": config_key})
 
     def load_presets(self) -> list[Preset]:
@@ -93,10 +99,10 @@ class RadioStore:
             return []
         return [p for p in (Preset.from_json(d) for d in doc["presets"]) if p is not None]
 
-    def save_presets(self, presets: list[dict[str, Any]]) -> None:
+    def save_presets(self, presets: list[JsonDoc]) -> None:
         self._write(self.presets_path, {"presets": presets})
 
-    def load_rds_memory(self) -> Any:
+    def load_rds_memory(self) -> Json:
         """The remembered PS and radiotexts (`RdsMemory.to_json()`), None when there are none."""
         doc = self._read(self.memory_path)
         return doc.get("texts") if isinstance(doc, dict) else None
@@ -105,7 +111,7 @@ class RadioStore:
         self._write(self.memory_path, {"texts": texts})
 
     @staticmethod
-    def _read(path: Path | None) -> Any:
+    def _read(path: Path | None) -> Json:
         if path is None or not path.exists():
             return None
         try:
@@ -115,7 +121,7 @@ class RadioStore:
             return None
 
     @staticmethod
-    def _write(path: Path | None, doc: Any) -> None:
+    def _write(path: Path | None, doc: JsonDoc) -> None:
         if path is None:
             return
         try:

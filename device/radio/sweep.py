@@ -1,14 +1,21 @@
-"""The radio's long procedures, run on the service's worker thread: scan, PI search, seek fix-up.
+"""The radio's procedures beyond one command: bring-up, status poll, scan, PI search, seek fix-up.
 
 Theory of operation
 -------------------
-Each procedure is a sequence of tuner operations with waits in between. A
-tune is one link call; a seek is started with `tuner.seek` and ends with the
-firmware's `tuner.seek_done` event, which the service's event path stores in
-`_seek_result` and signals on `_cond`; RDS arrives the same way (the decoder's
-state, signalled on `_cond`). Every wait is bounded and ends early on cancel
-(`_cancel`), on a lost link, or when the service closes.
+Each procedure is a generator of steps (device.radio.steps) run by the
+machine: `Call` a tuner method, `Wait` for a condition on the radio's state
+with a time limit. A tune is one call; a seek is started with `tuner.seek`
+and ends with the firmware's `tuner.seek_done` event, which the machine stores
+in `seek_result`; RDS arrives the same way (the decoder's state). Every wait
+is bounded and ends early on cancel, on a lost link, or when the radio closes
+(`RadioFacts.stopped()`). While a procedure waits, the machine takes other
+input: RDS, status, and the commands that may run while busy.
 
+* **Bring-up** (link up, power on, co-processor rebooted): `tuner.info`
+  (which chip), power up and program the band, restore the last frequency and
+  audio settings.
+* **Status poll** (every `status_interval` while idle): reception, signal
+  lost/regained, and a bring-up when the tuner lost its power.
 * **Scan**: tune to the band's lower edge (a station there counts), then seek
   up without wrap until the band edge. At each stop on the raster, listen for
   RDS for at most `scan_rds_time` (default 2 s): until the PS is complete, or
@@ -33,17 +40,14 @@ state, signalled on `_cond`). Every wait is bounded and ends early on cancel
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Callable
-from typing import Any
+from dataclasses import replace
 
 from device.core.values import JsonDoc
 from device.errors import CommandError
+from device.link import LinkMap
 from device.radio.band import khz_to_mhz
-from device.radio.core import RadioCore
-
-log = logging.getLogger("pi2mqtt.radio")
+from device.radio.facts import BRINGUP_RETRY, RadioFacts, log
+from device.radio.steps import Notify, Proc, Steps, call, wait
 
 PI_WAIT = 1.5
 NO_PI_GIVE_UP = 0.8
@@ -52,222 +56,255 @@ MAX_FIXES = 4
 MAX_SEARCH_STOPS = 60
 
 
-def _seek_budget(svc: RadioCore) -> float:
-    return svc._plan.channel_count * SEEK_CHANNEL_S * 2 + 3.0
+# -- bring-up and status -----------------------------------------------------------------------
+def bring_up(r: RadioFacts) -> Proc:
+    """Power up, configure and restore the last state."""
+    r.last_bringup = r.now
+    r.counts["bringups"] += 1
+    try:
+        info = yield from call("tuner.info")
+        chip = info.get("chip")
+        if chip in ("rda5807m", "si4703"):
+            if r.cfg.chip not in ("auto", chip):
+                log.warning("radio: config says chip %s, the co-processor has a %s", r.cfg.chip, chip)
+            r.chip = str(chip)
+        r.plan = r.plan_or_default(r.chip or "rda5807m", r.settings)
+        if r.plan.region != r.settings.region:  # not on this chip
+            r.settings = replace(r.settings, region=r.plan.region, spacing_khz=None)
+        s, plan = r.settings, r.plan
+        st: LinkMap = {}
+        khz = s.khz if s.khz is not None and plan.on_raster(s.khz) else plan.first_khz
+        if not s.power:
+            yield from call("tuner.power", {"on": False})
+        else:
+            yield from r.configure(plan, s)
+            st = yield from r.tune(khz)
+    except CommandError as e:
+        r.error = e.message
+        r.publish_state()
+        log.error("radio: cannot bring the tuner up: %s: %s", e.code, e.message)
+        return None
+    r.ready = True
+    r.error = None
+    r.busy = None
+    if s.power:
+        r.apply_status(st, quiet=True)
+    r.publish_state()
+    r.publish_rds()
+    if s.power:
+        r.event({"event": "tuned", "mhz": khz_to_mhz(khz)})
+    r.save_settings()
+    log.info("radio: %s ready, %s", r.chip, "on" if s.power else "off")
+    r.out.append(Notify("plan"))
+    return None
 
 
-def _stopped(svc: RadioCore) -> bool:
-    return svc._stop.is_set() or svc._cancel.is_set() or svc._link_state != "up"
+def poll(r: RadioFacts) -> Proc:
+    """The idle status poll: reception and signal lost/regained; a bring-up when due."""
+    link_up = r.link_state == "up"
+    if link_up and not r.ready:
+        if r.now - r.last_bringup >= BRINGUP_RETRY:
+            r.spawned.append(bring_up(r))
+        return None
+    if not link_up or r.busy or not r.settings.power:
+        return None
+    try:
+        st = yield from call("tuner.status", {"brief": True})
+    except CommandError:
+        r.counts["link_errors"] += 1
+        return None
+    if r.busy or not r.ready:
+        return None
+    if st.get("powered") is False and r.settings.power:
+        log.warning("radio: the tuner is powered off (co-processor restarted?); bringing it up")
+        r.ready = False
+        r.spawned.append(bring_up(r))
+        r.publish_state()
+        return None
+    r.apply_status(st, quiet=False)
+    if r.signal_moved():
+        r.publish_state()
+    return None
 
 
-def wait_until(svc: RadioCore, pred: Callable[[], bool], timeout: float) -> bool:
-    """Wait on the service's condition until `pred()` (True), or timeout / cancel (False)."""
-    deadline = time.monotonic() + timeout
-    with svc._cond:
-        while not pred():
-            left = deadline - time.monotonic()
-            if left <= 0 or _stopped(svc):
-                return False
-            svc._cond.wait(min(left, 0.25))
-        return True
-
-
-def seek_and_wait(svc: RadioCore, up: bool, wrap: bool) -> dict[str, Any] | None:
+# -- seeking and listening ----------------------------------------------------------------------
+def seek_and_wait(r: RadioFacts, up: bool, wrap: bool) -> Steps[LinkMap | None]:
     """One seek; its seek_done status, or None (cancelled, link lost, no answer in time)."""
-    with svc._hardware():
-        with svc._lock:
-            svc._seek_result = None
-            svc._retuning = True
-            svc._generation += 1
-            svc._rds.reset()
-        try:
-            svc._tuner.call("tuner.seek", {"up": up, "wrap": wrap})
-        except CommandError:
-            with svc._lock:
-                svc._retuning = False
-            raise
-    if not wait_until(svc, lambda: svc._seek_result is not None, _seek_budget(svc)):
-        if svc._link_state == "up":
+    r.seek_result = None
+    r.start_retune()
+    try:
+        yield from call("tuner.seek", {"up": up, "wrap": wrap})
+    except CommandError:
+        r.retuning = False
+        raise
+    budget = r.plan.channel_count * SEEK_CHANNEL_S * 2 + 3.0
+    if not (yield from wait(lambda: r.seek_result is not None, budget)):
+        if r.link_state == "up":
             try:
-                svc._tuner.call("tuner.cancel")
+                yield from call("tuner.cancel")
             except CommandError:
                 pass
-            wait_until(svc, lambda: svc._seek_result is not None, 1.0)
+            yield from wait(lambda: r.seek_result is not None, 1.0)
         return None
-    return svc._seek_result
+    return r.seek_result
 
 
-def wait_pi(svc: RadioCore, timeout: float) -> int | None:
+def wait_pi(r: RadioFacts, timeout: float) -> Steps[int | None]:
     """The PI of the station now tuned, if one is confirmed within `timeout` s."""
-    wait_until(svc, lambda: svc._rds.state.pi is not None, timeout)
-    with svc._lock:
-        return svc._rds.state.pi
+    yield from wait(lambda: r.rds.state.pi is not None, timeout)
+    return r.rds.state.pi
 
 
-def listen(svc: RadioCore, budget: float) -> tuple[int | None, str | None]:
+def listen(r: RadioFacts, budget: float) -> Steps[tuple[int | None, str | None]]:
     """(PI, PS) heard within `budget` s; stops early without RDS."""
-    t0 = time.monotonic()
+    t0 = r.now
     if budget > 0:
-        wait_until(svc, lambda: svc._rds.state.pi is not None, min(NO_PI_GIVE_UP, budget))
-        with svc._lock:
-            have_pi = svc._rds.state.pi is not None
-        if have_pi:
-            left = budget - (time.monotonic() - t0)
-            wait_until(svc, lambda: svc._rds.state.ps is not None, max(0.0, left))
-    with svc._lock:
-        st = svc._rds.state
-        return st.pi, (st.ps.strip() or None) if st.ps else None
+        yield from wait(lambda: r.rds.state.pi is not None, min(NO_PI_GIVE_UP, budget))
+        if r.rds.state.pi is not None:
+            yield from wait(lambda: r.rds.state.ps is not None, max(0.0, budget - (r.now - t0)))
+    st = r.rds.state
+    return st.pi, (st.ps.strip() or None) if st.ps else None
 
 
-def _entry(khz: int, status: dict[str, Any], pi: int | None, ps: str | None) -> dict[str, Any]:
-    return {"mhz": khz_to_mhz(khz), "rssi": status.get("rssi"), "stereo": status.get("stereo"),
-            "pi": None if pi is None else f"{pi:04X}", "ps": ps}
+# -- scan ------------------------------------------------------------------------------------------
+class _Scan:
+    """What a scan found so far."""
 
+    def __init__(self) -> None:
+        self.stations: list[JsonDoc] = []
+        self.seen: set[int] = set()
+        self.heard: dict[int, int] = {}
+        self.error: CommandError | None = None
+        self.cancelled = False
 
-def run_scan(svc: RadioCore) -> None:
-    """Scan the whole band (see the module docstring); always ends with scan_done."""
-    with svc._lock:
-        start = svc._settings.khz
-        plan = svc._plan
-    stations: list[dict[str, Any]] = []
-    seen: set[int] = set()
-    heard: dict[int, int] = {}
-    error: CommandError | None = None
-    cancelled = False
-    t0 = time.monotonic()
-
-    def record(khz: int, status: dict[str, Any]) -> None:
-        pi, ps = listen(svc, svc.cfg.scan_rds_time)
-        seen.add(khz)
+    def record(self, r: RadioFacts, khz: int, status: LinkMap) -> Steps[None]:
+        pi, ps = yield from listen(r, r.cfg.scan_rds_time)
+        self.seen.add(khz)
         if pi is not None:
-            heard[khz] = pi
-        stations.append(_entry(khz, status, pi, ps))
-        with svc._lock:
-            svc._event({"event": "scan_progress", "mhz": khz_to_mhz(khz), "found": len(stations)})
+            self.heard[khz] = pi
+        rssi, stereo = status.get("rssi"), status.get("stereo")
+        self.stations.append({"mhz": khz_to_mhz(khz), "rssi": rssi if isinstance(rssi, int) else None,
+                              "stereo": stereo if isinstance(stereo, bool) else None,
+                              "pi": None if pi is None else f"{pi:04X}", "ps": ps})
+        r.event({"event": "scan_progress", "mhz": khz_to_mhz(khz), "found": len(self.stations)})
 
+
+def run_scan(r: RadioFacts) -> Proc:
+    """Scan the whole band (see the module docstring); always ends with scan_done."""
+    start, plan, t0 = r.settings.khz, r.plan, r.now
+    scan = _Scan()
     try:
-        with svc._hardware():
-            st = svc._tune_io(plan.first_khz)
+        st = yield from r.tune(plan.first_khz)
         if st.get("station"):
-            record(plan.first_khz, st)
+            yield from scan.record(r, plan.first_khz, st)
         while True:
-            if _stopped(svc):
-                cancelled = True
+            if r.stopped():
+                scan.cancelled = True
                 break
-            r = seek_and_wait(svc, up=True, wrap=False)
-            if r is None or r.get("cancelled"):
-                cancelled = True
+            found = yield from seek_and_wait(r, up=True, wrap=False)
+            if found is None or found.get("cancelled"):
+                scan.cancelled = True
                 break
-            khz = r.get("khz")
+            khz = found.get("khz")
             if not isinstance(khz, int):
                 break
-            if r.get("found") and plan.on_raster(khz) and khz not in seen:
-                record(khz, r)
-            if not r.get("found") or r.get("band_limit") or khz >= plan.last_khz:
+            if found.get("found") and plan.on_raster(khz) and khz not in scan.seen:
+                yield from scan.record(r, khz, found)
+            if not found.get("found") or found.get("band_limit") or khz >= plan.last_khz:
                 break
     except CommandError as e:
-        error = e
+        scan.error = e
         log.warning("radio: scan stopped: %s: %s", e.code, e.message)
     back = start if start is not None and plan.on_raster(start) else plan.first_khz
-    _finish_scan(svc, back, stations, heard, cancelled, error, time.monotonic() - t0)
+    yield from _finish_scan(r, back, scan, r.now - t0)
+    return None
 
 
-def _finish_scan(svc: RadioCore, back: int, stations: list[JsonDoc], heard: dict[int, int],
-                 cancelled: bool, error: CommandError | None, seconds: float) -> None:
+def _finish_scan(r: RadioFacts, back: int, scan: _Scan, seconds: float) -> Steps[None]:
     """Return to `back`, remember where each PI was heard, publish state and scan_done."""
-    if svc._link_state == "up" and not svc._stop.is_set():
+    if r.link_state == "up" and not r.closing:
         try:
-            with svc._hardware():
-                svc._tune_io(back)
+            yield from r.tune(back)
         except CommandError as e:
             log.warning("radio: after the scan, cannot return to %s MHz: %s", khz_to_mhz(back), e.message)
-    with svc._lock:
-        svc._busy = None
-        for khz, pi in heard.items():
-            svc._known.setdefault(pi, set()).add(khz)
-        svc._scan_results = stations
-        doc: dict[str, Any] = {"event": "scan_done", "stations": stations, "cancelled": cancelled,
-                               "seconds": round(seconds, 2)}
-        if error is not None:
-            doc["code"] = error.code
-            doc["message"] = error.message
-        svc._publish_state()
-        svc._publish_rds()
-        svc._event(doc)
-        svc._event({"event": "tuned", "mhz": khz_to_mhz(back)})
-        svc._save_settings()
+    r.busy = None
+    for khz, pi in scan.heard.items():
+        r.known.setdefault(pi, set()).add(khz)
+    r.scan_results = scan.stations
+    doc: JsonDoc = {"event": "scan_done", "stations": scan.stations, "cancelled": scan.cancelled,
+                    "seconds": round(seconds, 2)}
+    if scan.error is not None:
+        doc["code"] = scan.error.code
+        doc["message"] = scan.error.message
+    r.publish_state()
+    r.publish_rds()
+    r.event(doc)
+    r.event({"event": "tuned", "mhz": khz_to_mhz(back)})
+    r.save_settings()
 
 
-def verify_preset(svc: RadioCore, slot: int) -> None:
+# -- preset PI search ------------------------------------------------------------------------------
+def verify_preset(r: RadioFacts, slot: int) -> Proc:
     """After a recall: check the PI; find the station again if it moved (bounded)."""
-    with svc._lock:
-        preset = svc._presets.get(slot)
-        if preset is None or preset.pi is None:
-            return
-        want, home = preset.pi, preset.khz
-        svc._cancel.clear()
-    pi = wait_pi(svc, PI_WAIT)
-    with svc._lock:
-        if pi == want or svc._busy or svc._settings.khz != home or _stopped(svc):
-            return  # the right station, or the user has moved on
-        svc._busy = "seek"
-        svc._publish_state()
-        svc._event({"event": "preset_search", "slot": slot, "name": preset.name, "pi": f"{want:04X}",
-                    "heard_pi": None if pi is None else f"{pi:04X}"})
-        plan = svc._plan
-        candidates = sorted(k for k in svc._known.get(want, set()) if k != home and plan.on_raster(k))
+    preset = r.presets.get(slot)
+    if preset is None or preset.pi is None:
+        return None
+    want, home = preset.pi, preset.khz
+    r.cancelled = False
+    pi = yield from wait_pi(r, PI_WAIT)
+    if pi == want or r.busy or r.settings.khz != home or r.stopped():
+        return None  # the right station, or the user has moved on
+    r.busy = "seek"
+    r.publish_state()
+    r.event({"event": "preset_search", "slot": slot, "name": preset.name, "pi": f"{want:04X}",
+             "heard_pi": None if pi is None else f"{pi:04X}"})
+    candidates = sorted(k for k in r.known.get(want, set()) if k != home and r.plan.on_raster(k))
     found: int | None = None
     try:
         for khz in candidates:
-            if _stopped(svc):
+            if r.stopped():
                 break
-            with svc._hardware():
-                svc._tune_io(khz)
-            if wait_pi(svc, PI_WAIT) == want:
+            yield from r.tune(khz)
+            if (yield from wait_pi(r, PI_WAIT)) == want:
                 found = khz
                 break
-        if found is None and not _stopped(svc):
-            found = _search_band(svc, home, want)
+        if found is None and not r.stopped():
+            found = yield from _search_band(r, home, want)
     except CommandError as e:
         log.warning("radio: preset search stopped: %s", e.message)
     if found is not None:
-        with svc._lock:
-            book = svc._presets.relocate(slot, found)
-            svc._known.setdefault(want, set()).add(found)
-        svc._presets_changed(book)
-    elif svc._link_state == "up" and not svc._stop.is_set():
+        r.known.setdefault(want, set()).add(found)
+        r.presets_changed(r.presets.relocate(slot, found))
+    elif r.link_state == "up" and not r.closing:
         try:
-            with svc._hardware():
-                svc._tune_io(home)
+            yield from r.tune(home)
         except CommandError as e:
             log.warning("radio: cannot return to the preset's frequency: %s", e.message)
-    with svc._lock:
-        svc._busy = None
-        khz = svc._settings.khz
-        if found is not None:
-            svc._event({"event": "preset_moved", "slot": slot, "name": preset.name,
-                        "from_mhz": khz_to_mhz(home), "mhz": khz_to_mhz(found)})
-        else:
-            svc._event({"event": "preset_lost", "slot": slot, "name": preset.name, "code": "NO_STATION",
-                        "message": f"PI {want:04X} was not found on the band"})
-        svc._publish_state()
-        svc._publish_rds()
-        if khz is not None:
-            svc._event({"event": "tuned", "mhz": khz_to_mhz(khz)})
-        svc._save_settings()
+    r.busy = None
+    if found is not None:
+        r.event({"event": "preset_moved", "slot": slot, "name": preset.name,
+                 "from_mhz": khz_to_mhz(home), "mhz": khz_to_mhz(found)})
+    else:
+        r.event({"event": "preset_lost", "slot": slot, "name": preset.name, "code": "NO_STATION",
+                 "message": f"PI {want:04X} was not found on the band"})
+    r.publish_state()
+    r.publish_rds()
+    if r.settings.khz is not None:
+        r.event({"event": "tuned", "mhz": khz_to_mhz(r.settings.khz)})
+    r.save_settings()
+    return None
 
 
-def _search_band(svc: RadioCore, home: int, want: int) -> int | None:
+def _search_band(r: RadioFacts, home: int, want: int) -> Steps[int | None]:
     """Seek up with wrap from `home`, at most once around the band, for the PI `want`."""
-    with svc._hardware():
-        svc._tune_io(home)
+    yield from r.tune(home)
     last = home
     wrapped = False
     for _ in range(MAX_SEARCH_STOPS):
-        r = seek_and_wait(svc, up=True, wrap=True)
-        if r is None or r.get("cancelled") or not r.get("found"):
+        found = yield from seek_and_wait(r, up=True, wrap=True)
+        if found is None or found.get("cancelled") or not found.get("found"):
             return None
-        khz = r.get("khz")
+        khz = found.get("khz")
         if not isinstance(khz, int):
             return None
         if khz <= last:
@@ -275,20 +312,20 @@ def _search_band(svc: RadioCore, home: int, want: int) -> int | None:
         if wrapped and khz >= home:
             return None
         last = khz
-        if svc._plan.on_raster(khz) and wait_pi(svc, PI_WAIT) == want:
+        if r.plan.on_raster(khz) and (yield from wait_pi(r, PI_WAIT)) == want:
             return khz
     return None
 
 
-def fix_seek_stop(svc: RadioCore, data: dict[str, Any]) -> None:
+# -- seek fix-up -----------------------------------------------------------------------------------
+def fix_seek_stop(r: RadioFacts, data: LinkMap) -> Proc:
     """A user's seek stopped off the raster: seek on, then settle on a valid frequency."""
-    with svc._lock:
-        if svc._busy != "seek" or svc._user_seek is None:
-            return
-        up, wrap = svc._user_seek
-        svc._user_seek = None  # this procedure ends the seek, not the event path
-        plan = svc._plan
-    result: dict[str, Any] | None = data
+    if r.busy != "seek" or r.user_seek is None:
+        return None
+    up, wrap = r.user_seek
+    r.user_seek = None  # this procedure ends the seek, not the seek_done handler
+    plan = r.plan
+    result: LinkMap | None = data
     try:
         for _ in range(MAX_FIXES):
             khz = result.get("khz") if result else None
@@ -297,20 +334,18 @@ def fix_seek_stop(svc: RadioCore, data: dict[str, Any]) -> None:
             if not plan.contains(khz):
                 if not wrap:
                     break  # settles on the plan's edge below
-                with svc._hardware():
-                    svc._tune_io(plan.first_khz if up else plan.last_khz)
-            result = seek_and_wait(svc, up, wrap)
+                yield from r.tune(plan.first_khz if up else plan.last_khz)
+            result = yield from seek_and_wait(r, up, wrap)
         khz = result.get("khz") if result else None
         if isinstance(khz, int) and not plan.on_raster(khz):
             below, above = plan.nearest(khz)
             target = (above if up else below) or below or above
             assert target is not None
-            with svc._hardware():
-                st = svc._tune_io(target)
+            st = yield from r.tune(target)
             result = {**st, "found": bool(st.get("station"))}
     except CommandError as e:
         log.warning("radio: seek stopped: %s", e.message)
         result = {"found": False, "error": e.code}
-    with svc._lock:
-        if svc._busy == "seek":
-            svc._finish_seek(result or {"found": False, "cancelled": True})
+    if r.busy == "seek":
+        r.finish_seek(result or {"found": False, "cancelled": True})
+    return None

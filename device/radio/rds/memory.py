@@ -29,7 +29,7 @@ the file.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Final
+from typing import Final
 
 from device.radio.rds import charset
 
@@ -99,7 +99,7 @@ class RdsMemory:
                 for (pi, kind), raw in self._texts.items()]
 
     @classmethod
-    def from_json(cls, doc: Any, capacity: int = DEFAULT_CAPACITY) -> RdsMemory:
+    def from_json(cls, doc: object, capacity: int = DEFAULT_CAPACITY) -> RdsMemory:
         """The memory a `to_json()` list describes; entries that make no sense are skipped."""
         mem = cls(capacity)
         if isinstance(doc, list):
@@ -111,7 +111,7 @@ class RdsMemory:
         return mem
 
 
-def _entry(item: Any) -> tuple[int, str, bytes] | None:
+def _entry(item: object) -> tuple[int, str, bytes] | None:
     if not isinstance(item, dict):
         return None
     pi, kind, raw = item.get("pi"), item.get("kind", PS), item.get("raw")
