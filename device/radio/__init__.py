@@ -11,10 +11,22 @@
 * ``rds.clock``, ``rds.ptype``, ``rds.charset`` — 4A clock time, programme-type
   names, the RDS character table.
 
-The service (threads, the co-processor link, MQTT through the daemon):
+The radio's state machine (sans-IO: no threads, clocks, links or files):
 
-* ``service`` — ``RadioService``: the daemon's `[radio]`; ``core`` and ``handlers``
-  hold its state machine and command handlers; ``config`` re-exports ``RadioConfig``.
+* ``machine`` — ``RadioMachine``: commands, chip answers, link events and ticks
+  in; chip requests, state documents, events, replies and saves out.
+* ``steps`` — those outputs, and the steps (``Call``, ``Wait``) its procedures yield.
+* ``facts`` — ``RadioFacts``: what it knows, its documents, gate and tune primitives.
+* ``ops`` — one procedure per command; ``sweep`` — bring-up, status poll, scan,
+  preset PI search, seek fix-up.
+* ``commands``, ``presets``, ``state`` — command parsing, the preset book, the
+  saved settings and their files.
+
+The adapter (threads, the co-processor link, MQTT through the daemon):
+
+* ``service`` — ``RadioService``: the daemon's `[radio]`, feeding the machine
+  from one worker thread; ``link`` — the tuner's link calls; ``controls`` —
+  buttons and encoder; ``config`` re-exports ``RadioConfig``.
 
 See docs/radio.md.
 """
