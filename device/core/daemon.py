@@ -41,7 +41,6 @@ from device.core.services import DaemonContext, LinkListeners, Service
 from device.core.statedir import SeqStore
 from device.core.timefmt import iso_ms
 from device.core.values import Json, JsonDoc
-from device.link import LinkClient
 from device.mqtt import payloads
 from device.mqtt.client import MqttClient
 from device.mqtt.topics import Topics
@@ -49,6 +48,7 @@ from device.outbox import MemoryOutbox, Outbox, OutMsg
 
 if TYPE_CHECKING:
     from device.ha import Discovery
+    from device.link import LinkClient  # imported only with a co-processor (_open_link)
 
 log = logging.getLogger("pi2mqtt")
 

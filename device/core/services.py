@@ -14,11 +14,13 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from device.components.base import EntityInfo
 from device.core.values import Json, JsonDoc
-from device.link import LinkClient, LinkValue
+
+if TYPE_CHECKING:  # device.link is imported only with a co-processor
+    from device.link import LinkClient, LinkValue
 
 log = logging.getLogger("pi2mqtt")
 
