@@ -13,8 +13,9 @@ round; the figure printed is the median of the rounds, with the range.
 The daemon runs as on a Pi without the simulator: gpiozero's mock pin factory and a
 plain file holding millidegrees as the CPU-temperature sensor (bench/load.toml's kind
 of entity), durable outbox in its own STATE_DIRECTORY. Memory and start-up are
-measured on examples/demo.toml with `--sim` (hwsim in the process: the only way to run
-the demo config here) and on the 50 × 10 Hz config without it.
+measured on examples/demo.toml with `--sim` (hwsim in the process), on the demo's devices
+without the simulator (mock pins, the co-processor's tty absent: its link stays down, as
+on a Pi with the Pico unplugged) and on the 50 × 10 Hz and one-entity configs.
 """
 
 from __future__ import annotations
@@ -236,10 +237,21 @@ def first_reading(port: int, config: Path, device: str, work: Path, sim: bool) -
         rec.close()
 
 
+def demo_without_simulator(work: Path) -> Path:
+    """The demo's devices as the daemon meets them on a Pi without the hardware: mock pins, no co-processor tty."""
+    text = DEMO.read_text().replace('pin_factory = "hwsim"', 'pin_factory = "mock"')
+    text = text.replace('port = "/dev/ttyACM0"', f'port = "{work / "no-such-tty"}"')
+    cfg = work / "demo-nosim.toml"
+    cfg.write_text(text)
+    return cfg
+
+
 def bench_startup_rss(work: Path, runs: int) -> None:
     load = load_config(work, 50, 10.0, "rss")
     one = load_config(work, 1, 1.0, "one")
     for label, cfg, device, sim in (("demo config (--sim)", DEMO, "demo", True),
+                                    ("demo config's devices, no simulator (mock pins, co-processor absent)",
+                                     demo_without_simulator(work), "demo", False),
                                     ("50 × 10 Hz, no simulator", load, "rss", False),
                                     ("1 entity, no simulator", one, "one", False)):
         times, rss = [], []
