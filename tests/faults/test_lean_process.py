@@ -1,4 +1,5 @@
-"""A daemon loads what its config uses: no `ssl` (nor libcrypto) without TLS, and TLS still works (issue 14).
+"""A daemon loads what its config uses: no `ssl` (nor libcrypto) without TLS, no sqlite3 without a durable
+outbox, and TLS still works (issue 14).
 
 `pi2mqtt run` as a subprocess; what it loaded is read from /proc/<pid>/maps (shared
 libraries) — the process is the unit here, not a module in the test's own interpreter.
@@ -40,6 +41,20 @@ def test_plaintext_daemon_never_loads_ssl(broker: Mosquitto, tmp_path: Path) -> 
         maps = mapped(d.pid)
         assert "libssl" not in maps and "_ssl." not in maps, "ssl was loaded without TLS configured"
         assert "libcrypto" not in maps and "_hashlib" not in maps, "OpenSSL's hashes were loaded"
+    finally:
+        d.stop()
+        sub.close()
+    assert "Traceback" not in d.log()
+
+
+def test_daemon_with_the_memory_outbox_never_loads_sqlite(broker: Mosquitto, tmp_path: Path) -> None:
+    sub = Subscriber(broker.port).connect()
+    d = run(tmp_path, broker.url, extra='[outbox]\ndurability = "memory"\n')
+    try:
+        sub.subscribe("pi2mqtt/lean/#")
+        sub.wait_topic("pi2mqtt/lean/cpu", timeout=30)
+        maps = mapped(d.pid)
+        assert "_sqlite3" not in maps and "libsqlite3" not in maps, "sqlite3 was loaded for a RAM-only outbox"
     finally:
         d.stop()
         sub.close()
