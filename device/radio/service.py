@@ -149,11 +149,14 @@ class RadioService(Service):
         """Handle one command; returns the JSON reply. Never raises."""
         pending = _Pending()
         self._post(CommandReceived(time.monotonic(), payload), pending)
-        if not self._worker.is_alive() or threading.current_thread() is self._worker:
-            self._drain_here()
-        if not pending.done.wait(COMMAND_WAIT):
-            err = CommandError("TIMEOUT", "the radio did not answer in time")
-            return dumps(error_doc(None, None, err))
+        waited = 0.0
+        while not pending.done.wait(0 if waited == 0 else 0.5):
+            if not self._worker.is_alive() or threading.current_thread() is self._worker:
+                self._drain_here()  # before start() or after close(): answered on this thread
+            elif waited >= COMMAND_WAIT:
+                err = CommandError("TIMEOUT", "the radio did not answer in time")
+                return dumps(error_doc(None, None, err))
+            waited += 0.5
         return pending.reply
 
     # -- hooks for Home Assistant discovery (docs/home-assistant.md) ------------------------------
@@ -206,6 +209,7 @@ class RadioService(Service):
             except queue.Empty:
                 item = (Tick(time.monotonic()), None)
             if item is None:
+                self._drain_here()  # what came after close(): answered, not left waiting
                 return
             self._feed(*item)
 

@@ -95,3 +95,17 @@ def test_store_ignores_damaged_files(tmp_path: Path) -> None:
     assert store.load_presets() == []
     (tmp_path / "radio.json").write_text(json.dumps({"settings": {"volume": 99}, "config": {}}))
     assert store.load_settings(Settings(volume=9), {}).volume == 9
+
+
+def test_service_answers_before_start_without_a_link() -> None:
+    import device.config  # noqa: F401  (loads device.config.model before device.radio.config)
+    from device.radio.config import RadioConfig
+    from device.radio.service import RadioService
+
+    svc = RadioService(RadioConfig(chip="rda5807m"))
+    reply = json.loads(svc.command(b'{"cmd": "tune", "mhz": 91.7, "id": 3}'))
+    assert reply["ok"] is False and reply["code"] == "UNAVAILABLE" and reply["id"] == 3
+    status = json.loads(svc.command(b'{"cmd": "status"}'))
+    assert status["ok"] is True and status["state"]["link"] == "down"
+    assert svc.band_limits() == (87.5, 108.0, 0.1) and svc.presets() == []
+    svc.close()
