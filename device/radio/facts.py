@@ -80,6 +80,7 @@ class RadioFacts:
         self.busy: str | None = None
         self.retuning = False
         self.rds_since = 0.0  # RDS groups that arrived before this time belong to the last station
+        self.generation = 0  # bumped whenever the tuner moves (an older status poll answer is stale)
         self.lost = False
         self.cancelled = False
         self.closing = False
@@ -269,6 +270,7 @@ class RadioFacts:
     def start_retune(self) -> None:
         """The tuner is about to move: RDS is cleared and groups from now on are dropped."""
         self.retuning = True
+        self.generation += 1
         self.rds.reset()
 
     def end_retune(self) -> None:

@@ -26,8 +26,11 @@ status, and the commands allowed while busy (cancel, volume, mute,
 preset_delete, status).
 
 The adapter's one rule: after a `ChipRequest` (always the last output of a
-batch), the next input is its `ChipAnswered`. So at most one chip request is
-ever outstanding, and the tuner sees one operation at a time.
+batch), the next input is its `ChipAnswered`. So the tuner sees one operation
+at a time. The exception is the idle status poll (`ChipRequest(aside=True)`,
+at most one out): the adapter makes it beside the rest and answers it when it
+can (`ChipAnswered(aside=True)`), so a command never waits for a poll; an
+answer overtaken by a tune or seek is dropped.
 
 RDS groups that arrived before the tuner last moved (`now` earlier than the
 answer to the tune), or while a seek runs, belong to the last station and are
@@ -83,6 +86,7 @@ class ChipAnswered:
 
     now: float
     result: LinkMap | CommandError = field(default_factory=dict)
+    aside: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,7 @@ class RadioMachine:
         self._proc: _Task | None = None  # the long procedure in hand
         self._queue: deque[Proc] = deque()
         self._next_poll = 0.0
+        self._poll_out: int | None = None  # the generation a status poll was asked at, while it is out
 
     @property
     def deadline(self) -> float | None:
@@ -138,15 +143,17 @@ class RadioMachine:
             return None
         if self._proc is not None:
             return self._proc.deadline if self._proc.waiting is not None else None
-        return self._next_poll
+        return self._next_poll if self._poll_out is None else None
 
     def send(self, inp: Input) -> list[Output]:
         """Take one input; what the adapter must do, in order."""
         r = self.state
-        if self._awaiting is not None and not isinstance(inp, ChipAnswered):
+        if self._awaiting is not None and not (isinstance(inp, ChipAnswered) and not inp.aside):
             raise RuntimeError(f"{type(inp).__name__} while a chip request is outstanding")
         r.now = max(r.now, inp.now)
-        if isinstance(inp, ChipAnswered):
+        if isinstance(inp, ChipAnswered) and inp.aside:
+            self._polled(inp.result)
+        elif isinstance(inp, ChipAnswered):
             self._answered(inp)
         elif isinstance(inp, CommandReceived):
             self._command(inp.payload)
@@ -229,11 +236,22 @@ class RadioMachine:
             elif self._queue:
                 self._proc = _Task(self._queue.popleft())
                 self._advance(self._proc, None)
-            elif r.now >= self._next_poll:
+            elif r.now >= self._next_poll and self._poll_out is None:
                 self._next_poll = r.now + r.cfg.status_interval
-                self._queue.append(sweep.poll(r))
+                request = sweep.poll_request(r)
+                if request is not None:
+                    self._poll_out = r.generation
+                    r.out.append(request)
+                if not r.spawned:
+                    return
             else:
                 return
+
+    def _polled(self, result: LinkMap | CommandError) -> None:
+        generation, self._poll_out = self._poll_out, None
+        if generation is None:
+            raise RuntimeError("ChipAnswered(aside=True) without a status poll")
+        sweep.poll_answer(self.state, result, generation)
 
     def _answered(self, inp: ChipAnswered) -> None:
         task = self._awaiting

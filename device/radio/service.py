@@ -17,7 +17,9 @@ thread, whose events it may be waiting for) and answered at once with
 `ChipAnswered`; state documents and events go to the daemon's context (events
 stamped with the wall clock); `SaveFile` writes the state directory; a
 `CommandReply` wakes the command's caller; `Notify` calls the Home Assistant
-listeners (no lock held).
+listeners (no lock held). The idle status poll (`ChipRequest(aside=True)`) is
+made on a second thread, "radio-poll", whose answer is queued like any input:
+a command never waits behind a poll.
 
 `_lock` guards the machine while it is fed, so that the hooks the daemon and
 Home Assistant discovery call from other threads (`band_limits()`,
@@ -102,6 +104,8 @@ class RadioService(Service):
         self._tuner = TunerLink(None)
         self._store = RadioStore(None, cfg.name)
         self._worker = threading.Thread(target=self._work, name=f"{cfg.name}-worker", daemon=True)
+        self._aside: queue.Queue[ChipRequest | None] = queue.Queue()
+        self._poller = threading.Thread(target=self._poll, name=f"{cfg.name}-poll", daemon=True)
         self._controls: RadioControls | None = None
         self._preset_listeners: list[Callable[[], None]] = []
         self._plan_listeners: list[Callable[[], None]] = []
@@ -123,6 +127,7 @@ class RadioService(Service):
         ctx.on_link_event(self._on_link_event)
         ctx.on_link_state(self._on_link_state)
         self._worker.start()
+        self._poller.start()
         pins = self.cfg.control_pins()
         if pins:
             try:
@@ -139,6 +144,7 @@ class RadioService(Service):
             except Exception:
                 log.exception("radio: closing the physical controls")
         self._post(Stopping(time.monotonic()))
+        self._aside.put(None)
         if self._worker.is_alive():
             self._inbox.put(None)
             self._worker.join(2.0)
@@ -213,6 +219,12 @@ class RadioService(Service):
                 return
             self._feed(*item)
 
+    def _poll(self) -> None:
+        """The status poll's calls, beside the worker's: a command never waits for a poll."""
+        while (request := self._aside.get()) is not None:
+            result = self._call(request.method, request.args)
+            self._post(ChipAnswered(time.monotonic(), result, aside=True))
+
     def _drain_here(self) -> None:
         """Feed what is queued on this thread (before start, after close, or from the worker itself)."""
         while True:
@@ -238,11 +250,13 @@ class RadioService(Service):
     def _carry_out(self, outs: list[Output], pending: _Pending | None) -> list[Output]:
         """Do what the machine asked; the machine's next outputs if it asked for a chip call."""
         for out in outs:
-            if isinstance(out, ChipRequest):
+            if isinstance(out, ChipRequest) and out.aside:
+                self._aside.put(out)
+            elif isinstance(out, ChipRequest):
                 result = self._call(out.method, out.args)
                 with self._lock:
                     return self._machine.send(ChipAnswered(time.monotonic(), result))
-            if isinstance(out, CommandReply):
+            elif isinstance(out, CommandReply):
                 if pending is not None:
                     pending.reply = out.payload
                     pending.done.set()

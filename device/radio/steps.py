@@ -4,6 +4,9 @@ Outputs (`RadioMachine.send()` returns them in order; see device.radio.machine):
 
 * `ChipRequest(method, args)` — call the tuner's link method; the adapter answers
   with `ChipAnswered` before anything else. It is always the last output of a batch.
+  The one exception is the idle status poll, `aside=True`: the adapter makes that
+  call beside the others (so a command never waits for a poll) and answers it
+  later with `ChipAnswered(aside=True)`.
 * `PublishState(entity, value, extra, unit)` — a retained state document
   (`<name>`, `<name>_rds`, `<name>_presets`).
 * `PublishEvent(doc)` — an event on `<name>/event` (the adapter stamps `ts`).
@@ -35,6 +38,7 @@ class ChipRequest:
 
     method: str
     args: LinkMap = field(default_factory=dict)
+    aside: bool = False
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ from device.errors import CommandError
 from device.link import LinkMap
 from device.radio.band import khz_to_mhz
 from device.radio.facts import BRINGUP_RETRY, RadioFacts, log
-from device.radio.steps import Notify, Proc, Steps, call, wait
+from device.radio.steps import ChipRequest, Notify, Proc, Steps, call, wait
 
 PI_WAIT = 1.5
 NO_PI_GIVE_UP = 0.8
@@ -99,8 +99,8 @@ def bring_up(r: RadioFacts) -> Proc:
     return None
 
 
-def poll(r: RadioFacts) -> Proc:
-    """The idle status poll: reception and signal lost/regained; a bring-up when due."""
+def poll_request(r: RadioFacts) -> ChipRequest | None:
+    """The idle status poll's request (made aside: a command never waits for it); a bring-up when due."""
     link_up = r.link_state == "up"
     if link_up and not r.ready:
         if r.now - r.last_bringup >= BRINGUP_RETRY:
@@ -108,23 +108,25 @@ def poll(r: RadioFacts) -> Proc:
         return None
     if not link_up or r.busy or not r.settings.power:
         return None
-    try:
-        st = yield from call("tuner.status", {"brief": True})
-    except CommandError:
+    return ChipRequest("tuner.status", {"brief": True}, aside=True)
+
+
+def poll_answer(r: RadioFacts, st: LinkMap | CommandError, generation: int) -> None:
+    """Reception and signal lost/regained; dropped if the tuner moved since the request."""
+    if isinstance(st, CommandError):
         r.counts["link_errors"] += 1
-        return None
-    if r.busy or not r.ready:
-        return None
+        return
+    if r.busy or not r.ready or generation != r.generation:
+        return
     if st.get("powered") is False and r.settings.power:
         log.warning("radio: the tuner is powered off (co-processor restarted?); bringing it up")
         r.ready = False
         r.spawned.append(bring_up(r))
         r.publish_state()
-        return None
+        return
     r.apply_status(st, quiet=False)
     if r.signal_moved():
         r.publish_state()
-    return None
 
 
 # -- seeking and listening ----------------------------------------------------------------------

@@ -85,6 +85,7 @@ class Play:
         self.chip = Chip()
         self.now = now
         self.outputs: list[Output] = []
+        self.answer_polls = True  # status polls answered at once; False: a test answers with answer_poll()
 
     def start(self, settings: Settings | None = None, presets: tuple[Preset, ...] = (),
               rds_memory: Json = None, link_up: bool = True) -> Play:
@@ -96,13 +97,25 @@ class Play:
         """Feed `inp`, answer every chip request at once; the outputs it caused."""
         outs = self.machine.send(inp)
         done: list[Output] = []
+        aside: list[ChipRequest] = []
         while outs:
             done.extend(outs)
+            aside.extend(o for o in outs if isinstance(o, ChipRequest) and o.aside)
             last = outs[-1]
-            outs = (self.machine.send(ChipAnswered(self.now, self.chip.answer(last)))
-                    if isinstance(last, ChipRequest) else [])
+            if isinstance(last, ChipRequest) and not last.aside:
+                outs = self.machine.send(ChipAnswered(self.now, self.chip.answer(last)))
+            elif aside and self.answer_polls:
+                outs = self.machine.send(ChipAnswered(self.now, self.chip.answer(aside.pop(0)), aside=True))
+            else:
+                outs = []
         self.outputs.extend(done)
         return done
+
+    def answer_poll(self) -> list[Output]:
+        """Answer the status poll held back (`answer_polls = False`)."""
+        polls = [o for o in self.outputs if isinstance(o, ChipRequest) and o.aside]
+        assert polls, "no status poll was asked for"
+        return self.send(ChipAnswered(self.now, self.chip.answer(polls[-1]), aside=True))
 
     def at(self, now: float) -> list[Output]:
         """Time moves to `now`: a Tick."""

@@ -159,6 +159,24 @@ def test_machine_status_poll_reports_signal_lost_and_regained(play: Play) -> Non
     assert play.states()[-1][1]["rssi"] == 50
 
 
+def test_machine_never_makes_a_command_wait_for_a_status_poll(play: Play) -> None:
+    play.answer_polls = False
+    outs = play.later(60)
+    polls = [o for o in outs if isinstance(o, ChipRequest)]
+    assert polls == [ChipRequest("tuner.status", {"brief": True}, aside=True)]
+    assert play.machine.deadline is None  # no second poll while one is out
+    play.chip.rssi_override = 12  # what the status will say
+    assert play.cmd({"cmd": "volume", "value": 3})["ok"] is True  # taken while the poll is out
+    play.answer_poll()
+    assert play.events()[-1]["event"] == "signal_lost"
+    play.later(60)
+    play.cmd({"cmd": "tune", "mhz": 91.7})  # the tuner moves: the poll's answer is stale
+    play.chip.khz, play.chip.rssi_override = 88400, 63
+    states = len(play.states())
+    play.answer_poll()
+    assert len(play.states()) == states and play.states()[-1][0] == 91.7
+
+
 def test_machine_poll_brings_a_tuner_that_lost_power_back_up(play: Play) -> None:
     play.chip.powered = False
     play.later(60)
