@@ -1,8 +1,8 @@
 """The simulated co-processor board: a Pico running the real firmware, its I2C chips, the world.
 
-`wire_coprocessor` is called by the pin factory's wiring when the config has a
-`[coprocessor]` section. It builds the I2C bus with a BME280 model fed by the
-simulated room (`hwsim.environment`) and, with `[radio]`, the configured FM
+`wire_coprocessor` is called by `hwsim.bench.Bench.finish` when a co-processor
+was placed (`Bench.coprocessor`). It builds the I2C bus with a BME280 model fed by the
+simulated room (`hwsim.environment`) and, with a radio placed, its FM
 chip model tuned into a `RadioWorld` (its RST on the Pico's GP6 line, SDIO on
 the bus's SDA, as on the board: docs/hardware.md); starts `SimMcu` (the firmware on a pty)
 at `<HWSIM_DIR>/ttyACM0`; wires the co-processor reset line (a GPIO output
@@ -27,6 +27,7 @@ from hwsim.control import parse_number, parse_switch
 from hwsim.environment import Environment
 from hwsim.i2c import McuPin, SimI2C
 from hwsim.mcu import SimMcu
+from hwsim.pins import SimPin
 from hwsim.sim import Simulation
 from hwsim.world import OutputRecord
 
@@ -38,8 +39,8 @@ BME280_ADDR = 0x76
 class CoprocessorBoard:
     """The parts of the simulated co-processor, kept together for tests and control."""
 
-    def __init__(self, sim: Simulation, cfg: dict[str, Any]) -> None:
-        cop = cfg.get("coprocessor") or {}
+    def __init__(self, sim: Simulation, *, baud: int = 115200, bme280: str | None = None,
+                 tuner: str | None = None) -> None:
         self.bus = SimI2C()
         self.tuner_rst = McuPin("tuner_rst", 0)
         self.pins: dict[str, object] = {"tuner_rst": self.tuner_rst, "sda": self.bus.sda,
@@ -48,16 +49,14 @@ class CoprocessorBoard:
         self.bme280: BME280Model | None = None
         self.radio_world: Any = None
         self.tuner: Any = None
-        bme = cfg.get("bme280") or []
-        if bme:
+        if bme280 is not None:
             self.bme280 = BME280Model(source=self.environment.source())
             self.bus.attach(BME280_ADDR, self.bme280)
-        radio = cfg.get("radio")
-        if isinstance(radio, dict):
-            self._add_radio(str(radio.get("chip", "auto")))
+        if tuner is not None:
+            self._add_radio(tuner)
         link = sim.dir / "ttyACM0"
-        self.mcu = SimMcu(link, int(cop.get("baud", 115200)), i2c=self.bus, pins=self.pins)
-        self.bme_name = str(bme[0].get("name", "bme280")) if bme and isinstance(bme[0], dict) else "bme280"
+        self.mcu = SimMcu(link, baud, i2c=self.bus, pins=self.pins)
+        self.bme_name = bme280 or "bme280"
 
     def _add_radio(self, chip: str) -> None:
         from hwsim.chips.radio_world import RadioWorld
@@ -111,16 +110,14 @@ class CoprocessorBoard:
         self.mcu.close()
 
 
-def wire_coprocessor(factory: Any, sim: Simulation, cfg: dict[str, Any]) -> CoprocessorBoard | None:
-    """Build the simulated co-processor when the config has `[coprocessor]`."""
-    cop = cfg.get("coprocessor")
-    if not isinstance(cop, dict):
-        return None
-    board = CoprocessorBoard(sim, cfg)
+def wire_coprocessor(sim: Simulation, *, baud: int = 115200, reset: SimPin | None = None,
+                     reset_pin: int | None = None, bme280: str | None = None,
+                     tuner: str | None = None) -> CoprocessorBoard:
+    """Build the simulated co-processor: `bme280` names the BME280 on its bus, `tuner` the FM chip."""
+    board = CoprocessorBoard(sim, baud=baud, bme280=bme280, tuner=tuner)
     board.register_controls(sim)
     sim.add_part(board)
-    reset_pin = cop.get("reset_pin")
-    if isinstance(reset_pin, int):
+    if reset is not None and reset_pin is not None:
         # The Pico's RUN pin: held low = in reset; the rising edge boots the firmware again.
         record = OutputRecord("mcu_reset", "reset", reset_pin, active_high=False)
         state = {"low": False}
@@ -133,5 +130,5 @@ def wire_coprocessor(factory: Any, sim: Simulation, cfg: dict[str, Any]) -> Copr
             state["low"] = low
 
         record.listeners.append(on_change)
-        factory.pin(reset_pin).output_record = record
+        reset.output_record = record
     return board

@@ -2,7 +2,7 @@
 
 Each device wraps a model of the world (`hwsim.world`) under a name, offers the
 control actions `hwsim/<id>/<name>/<action>` (press, open, set, auto, …) and a
-snapshot of its state. `hwsim.gpio.WIRERS` builds them from the config;
+snapshot of its state. `hwsim.bench.Bench` places them on their pins;
 `hwsim.sim.Simulation.add_device` registers them.
 """
 

@@ -11,24 +11,20 @@ counts as clockwise). Counter-clockwise is the mirror image, B leading.
 (`edge_gap` between edges, `detent_gap` between detents), positive = clockwise;
 a turn requested while one is still running continues after it.
 
-`wire_radio_panel` is called by `hwsim.gpio.wire` for a `[radio]` section:
-each configured button pin (`seek_up_pin`, ..., `mute_pin`) becomes a bouncy
-push button named `<radio>_<control>` (control paths `<radio>_seek_up/press`,
-`/release`, `/click`), and `encoder_a_pin` + `encoder_b_pin` an encoder named
-`<radio>_encoder` (`<radio>_encoder/turn` with a signed number of detents).
+`hwsim.bench.Bench.radio` places the radio's panel: each button becomes a
+bouncy push button named `<radio>_<control>` (control paths
+`<radio>_seek_up/press`, `/release`, `/click`), and the encoder's two pins an
+`EncoderDevice` named `<radio>_encoder` (`<radio>_encoder/turn` with a signed
+number of detents).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from hwsim.control import Handler, parse_number
-from hwsim.devices import ButtonDevice
-from hwsim.sim import Simulation
-from hwsim.world import BUTTON_BOUNCE, Contact, EventClock, Line
+from hwsim.world import EventClock, Line
 
-BUTTON_KEYS = ("seek_up_pin", "seek_down_pin", "preset_next_pin", "preset_prev_pin", "mute_pin")
 MAX_TURN = 100
 
 
@@ -87,29 +83,3 @@ class EncoderDevice:
 
     def snapshot(self) -> dict[str, object]:
         return {"kind": "encoder", "position": self.encoder.position}
-
-
-def wire_radio_panel(factory: Any, sim: Simulation, cfg: dict[str, Any], wiring: Any) -> None:
-    """Buttons and the encoder of `[radio]` (see the module docstring); pins claimed on `wiring`."""
-    radio = cfg.get("radio")
-    if not isinstance(radio, dict):
-        return
-    name = str(radio.get("name", "radio"))
-    pull_up = radio.get("buttons_pull_up", True) is not False
-    for key in BUTTON_KEYS:
-        if key not in radio:
-            continue
-        pin = wiring.claim(radio[key], f"radio.{key}")
-        if pin is None:
-            continue
-        control = key.removesuffix("_pin")
-        contact = Contact(factory.pin(pin), sim.scheduler, sim.rng(f"{name}_{control}"),
-                          closed_level=not pull_up, bounce=BUTTON_BOUNCE)
-        # "panel": the autonomous demo world leaves the radio's buttons alone.
-        sim.add_device(ButtonDevice(f"{name}_{control}", contact, "panel"))
-    if "encoder_a_pin" in radio or "encoder_b_pin" in radio:
-        a = wiring.claim(radio.get("encoder_a_pin"), "radio.encoder_a_pin")
-        b = wiring.claim(radio.get("encoder_b_pin"), "radio.encoder_b_pin")
-        if a is not None and b is not None:
-            enc = QuadratureEncoder(factory.pin(a), factory.pin(b), sim.scheduler)
-            sim.add_device(EncoderDevice(f"{name}_encoder", enc))

@@ -2,17 +2,17 @@
 
 Select it with ``GPIOZERO_PIN_FACTORY=hwsim`` (entry point ``hwsim`` in the
 ``gpiozero_pin_factories`` group) or ``Device.pin_factory = SimFactory()``.
-On construction it reads the environment (``HWSIM_CONFIG``, ``HWSIM_ID``,
-``HWSIM_BROKER``, ``HWSIM_DIR``, ``HWSIM_AUTO``, ``HWSIM_SPEED``,
-``HWSIM_SEED``, ``HWSIM_HOUR``; keyword arguments win), creates the process's
-`hwsim.sim.Simulation` and wires every device of the config to its pins.
-Without a config it is a plain simulated factory: inputs idle at their pull.
+On construction it reads the environment (``HWSIM_ID``, ``HWSIM_BROKER``,
+``HWSIM_DIR``, ``HWSIM_AUTO``, ``HWSIM_SPEED``, ``HWSIM_SEED``, ``HWSIM_HOUR``;
+keyword arguments win), creates the process's `hwsim.sim.Simulation`, calls
+`place(bench)` (if given) to put the simulated devices on their pins through
+the typed calls of `hwsim.bench.Bench`, and starts the simulation. Without
+`place` it is a plain simulated factory: inputs idle at their pull, and the SoC
+temperature file is written. hwsim reads no pi2mqtt config: under `--sim` the
+daemon passes a `place` that calls each configured kind's wiring hook.
 
 Every GPIO is a `hwsim.pins.SimPin` (gpiozero's `MockPin` extended with what the
-world needs; see that module). Wiring: `WIRERS` maps each GPIO device kind of
-the config to the function that builds its simulated device on its pins
-(`tests/hwsim/test_wiring.py` fails for a kind the daemon knows and hwsim does
-not); kinds on the co-processor's I2C bus are wired by `hwsim.coproc`.
+world needs; see that module).
 """
 
 from __future__ import annotations
@@ -28,38 +28,12 @@ from gpiozero.exc import (
 from gpiozero.pins.mock import MockFactory
 
 from device.errors import ConfigError
-from hwsim.devices import (
-    AdcChannelDevice,
-    ButtonDevice,
-    CpuTempDevice,
-    DistanceDevice,
-    LightDevice,
-    MotionDevice,
-)
-from hwsim.pins import (
-    SPI0_CLOCK,
-    SPI0_MISO,
-    SPI0_MOSI,
-    SPI0_SELECT,
-    ChargingWatcher,
-    EchoWatcher,
-    SimPin,
-    SpiWatcher,
-)
-from hwsim.sim import Simulation, host_load, load_config
-from hwsim.world import (
-    BUTTON_BOUNCE,
-    REED_BOUNCE,
-    Contact,
-    Daylight,
-    Mcp3008,
-    OutputRecord,
-    Pir,
-    RangeTarget,
-    ThermalModel,
-)
+from hwsim.bench import Bench
+from hwsim.pins import SPI0_CLOCK, SPI0_MISO, SPI0_MOSI, SPI0_SELECT, SimPin, SpiWatcher
+from hwsim.sim import Simulation
+from hwsim.world import Mcp3008
 
-__all__ = ["WIRED_ON_COPROCESSOR", "WIRERS", "SimFactory", "SimPin", "wire"]
+__all__ = ["Bench", "SimFactory", "SimPin"]
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +52,7 @@ class SimFactory(MockFactory):
         self,
         revision: str | None = None,
         *,
-        config: str | os.PathLike[str] | None = None,
+        place: Callable[[Bench], None] | None = None,
         sim_id: str | None = None,
         broker: str | None = None,
         directory: str | os.PathLike[str] | None = None,
@@ -89,8 +63,6 @@ class SimFactory(MockFactory):
     ) -> None:
         super().__init__(revision=revision, pin_class=SimPin)
         env = os.environ
-        config = config if config is not None else env.get("HWSIM_CONFIG") or None
-        cfg = load_config(config) if config else {}
         if auto is None:
             auto = env.get("HWSIM_AUTO", "") == "1"
         speed = speed if speed is not None else _env_float("HWSIM_SPEED", 1.0)
@@ -106,11 +78,13 @@ class SimFactory(MockFactory):
             speed=speed,
             seed=seed if seed is not None else env.get("HWSIM_SEED") or None,
             start_hour=start_hour,
-            config=cfg,
         )
         self.chips: dict[int, Mcp3008] = {}
         try:
-            wire(self, self.sim, cfg, str(config or ""))
+            bench = Bench(self, self.sim)
+            if place is not None:
+                place(bench)
+            bench.finish()
             self.sim.start()
         except BaseException:
             self.sim.close()
@@ -150,178 +124,3 @@ class SimFactory(MockFactory):
         """Stop the simulation (threads, MQTT), then close every pin."""
         self.sim.close()
         super().close()
-
-
-# ---------------------------------------------------------------- wiring from the config
-
-
-class _Wiring:
-    def __init__(self, source: str) -> None:
-        self.source = source or "config"
-        self.used: dict[int, str] = {}
-        self.problems: list[str] = []
-        self.spi_claimed = False  # SPI0's clock and data pins, once for every MCP3008
-        self.selects: set[int] = set()  # SPI0 chip selects already claimed
-        self.thermal: ThermalModel | None = None  # one SoC for every cpu_temperature entry
-
-    def get(self, entry: dict[str, Any], key: str, where: str, default: Any = ..., kind: type = object) -> Any:
-        if key not in entry:
-            if default is ...:
-                self.problems.append(f"{self.source}: {where}.{key}: missing")
-            return None if default is ... else default
-        value = entry[key]
-        if kind is not object and (not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool)):
-            self.problems.append(f"{self.source}: {where}.{key}: expected {kind.__name__}, got {value!r}")
-            return None if default is ... else default
-        return value
-
-    def claim(self, pin: Any, where: str) -> int | None:
-        if not isinstance(pin, int) or isinstance(pin, bool) or not 0 <= pin <= 27:
-            self.problems.append(f"{self.source}: {where}: pin must be a BCM number 0-27, got {pin!r}")
-            return None
-        if pin in self.used:
-            self.problems.append(f"{self.source}: {where}: GPIO{pin} is already used by {self.used[pin]}")
-            return None
-        self.used[pin] = where
-        return pin
-
-
-def _entries(cfg: dict[str, Any], kind: str) -> list[tuple[str, str, dict[str, Any]]]:
-    raw = cfg.get(kind, [])
-    items = [raw] if isinstance(raw, dict) else raw if isinstance(raw, list) else []
-    out = []
-    for i, entry in enumerate(items):
-        if isinstance(entry, dict):
-            where = f"{kind}[{i}]" if isinstance(raw, list) else kind
-            out.append((where, str(entry.get("name", kind)), entry))
-    return out
-
-
-Entry = dict[str, Any]
-Wirer = Callable[[SimFactory, Simulation, _Wiring, str, str, Entry], None]
-
-
-def _wire_contact(kind: str) -> Wirer:
-    def wire_one(factory: SimFactory, sim: Simulation, w: _Wiring, where: str, name: str, e: Entry) -> None:
-        pin = w.claim(w.get(e, "pin", where), f"{where}.pin")
-        pull_up = w.get(e, "pull_up", where, True, bool)
-        if pin is None:
-            return
-        contact = Contact(
-            factory.pin(pin), sim.scheduler, sim.rng(name), closed_level=not pull_up,
-            bounce=BUTTON_BOUNCE if kind == "button" else REED_BOUNCE, closed=kind == "door",
-        )
-        sim.add_device(ButtonDevice(name, contact, kind))
-
-    return wire_one
-
-
-def _wire_motion(factory: SimFactory, sim: Simulation, w: _Wiring, where: str, name: str, e: Entry) -> None:
-    pin = w.claim(w.get(e, "pin", where), f"{where}.pin")
-    if pin is not None:
-        sim.add_device(MotionDevice(name, Pir(factory.pin(pin), sim.scheduler)))
-
-
-def _wire_light(factory: SimFactory, sim: Simulation, w: _Wiring, where: str, name: str, e: Entry) -> None:
-    pin = w.claim(w.get(e, "pin", where), f"{where}.pin")
-    if pin is None:
-        return
-    light = Daylight(sim.scheduler, sim.rng(name), speed=sim.speed, start_hour=sim.start_hour)
-    p = factory.pin(pin)
-    p.watchers.append(ChargingWatcher(light, sim.scheduler))
-    p.set_external(False)
-    sim.add_device(LightDevice(name, light))
-
-
-def _wire_distance(factory: SimFactory, sim: Simulation, w: _Wiring, where: str, name: str, e: Entry) -> None:
-    echo = w.claim(w.get(e, "echo", where), f"{where}.echo")
-    trigger = w.claim(w.get(e, "trigger", where), f"{where}.trigger")
-    if echo is None or trigger is None:
-        return
-    target = RangeTarget(sim.scheduler, sim.rng(name))
-    echo_pin = factory.pin(echo)
-    echo_pin.set_external(False)
-    factory.pin(trigger).watchers.append(EchoWatcher(target, echo_pin, sim.scheduler))
-    sim.add_device(DistanceDevice(name, target))
-
-
-def _wire_mcp3008(factory: SimFactory, sim: Simulation, w: _Wiring, where: str, name: str, e: Entry) -> None:
-    if not w.spi_claimed:
-        w.spi_claimed = True
-        for pin, role in ((SPI0_CLOCK, "SCLK"), (SPI0_MOSI, "MOSI"), (SPI0_MISO, "MISO")):
-            w.claim(pin, f"mcp3008 (SPI0 {role})")
-    channel = w.get(e, "channel", where, kind=int)
-    select = w.get(e, "select", where, 0, int)
-    vref = float(w.get(e, "vref", where, 3.3, float | int))  # type: ignore[arg-type]
-    if channel is None:
-        return
-    if not 0 <= channel <= 7:
-        w.problems.append(f"{w.source}: {where}.channel: must be 0-7, got {channel}")
-        return
-    if select not in (0, 1):
-        w.problems.append(f"{w.source}: {where}.select: must be 0 (CE0) or 1 (CE1)")
-        return
-    cs = SPI0_SELECT[select]
-    if cs not in w.selects:
-        w.claim(cs, f"mcp3008 (SPI0 CE{select})")
-        w.selects.add(cs)
-    sim.add_device(AdcChannelDevice(name, factory.add_mcp3008(cs, vref), channel))
-
-
-def _wire_cpu_temperature(factory: SimFactory, sim: Simulation, w: _Wiring, where: str, name: str,
-                          e: Entry) -> None:
-    if w.thermal is None:
-        w.thermal = ThermalModel(sim.scheduler, sim.rng("cpu"), host_load)
-    sim.add_device(CpuTempDevice(name, w.thermal, sim.dir / "cpu_temp"))
-
-
-def _wire_output(kind: str) -> Wirer:
-    def wire_one(factory: SimFactory, sim: Simulation, w: _Wiring, where: str, name: str, e: Entry) -> None:
-        pin = w.claim(w.get(e, "pin", where), f"{where}.pin")
-        active_high = w.get(e, "active_high", where, True, bool)
-        if pin is None:
-            return
-        record = OutputRecord(name, kind, pin, active_high=active_high)
-        factory.pin(pin).output_record = record
-        sim.add_output(record)
-
-    return wire_one
-
-
-# Each GPIO device kind of the config and its simulated device, in wiring order.
-# A kind the daemon knows and this table does not fails tests/hwsim/test_wiring.py.
-WIRERS: dict[str, Wirer] = {
-    "button": _wire_contact("button"),
-    "door": _wire_contact("door"),
-    "motion": _wire_motion,
-    "light": _wire_light,
-    "distance": _wire_distance,
-    "mcp3008": _wire_mcp3008,
-    "cpu_temperature": _wire_cpu_temperature,
-    "led": _wire_output("led"),
-    "pwm_led": _wire_output("pwm_led"),
-    "relay": _wire_output("relay"),
-    "status_led": _wire_output("status_led"),
-}
-# Kinds that live on the co-processor's I2C bus: `hwsim.coproc` wires them.
-WIRED_ON_COPROCESSOR = frozenset({"bme280", "radio"})
-
-
-def wire(factory: SimFactory, sim: Simulation, cfg: dict[str, Any], source: str = "") -> None:
-    """Create and attach the simulated device of every config entry; ConfigError on a bad one."""
-    w = _Wiring(source)
-    for kind, wire_one in WIRERS.items():
-        entries = _entries(cfg, kind)
-        if kind == "cpu_temperature" and not entries:
-            entries = [("cpu_temperature", "cpu_temperature", {})]  # the Pi always has one
-        for where, name, e in entries:
-            wire_one(factory, sim, w, where, name, e)
-    from hwsim.encoder import wire_radio_panel
-
-    wire_radio_panel(factory, sim, cfg, w)
-    if w.problems:
-        raise ConfigError(w.problems)
-    from hwsim.coproc import wire_coprocessor
-
-    wire_coprocessor(factory, sim, cfg)
-

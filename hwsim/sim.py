@@ -1,6 +1,7 @@
 """One simulation per process: the clock thread, the named devices, outputs and parts.
 
-`SimFactory` (hwsim.gpio) creates the `Simulation` and wires it to its pins;
+`SimFactory` (hwsim.gpio) creates the `Simulation`, lets its `place` function
+put devices on the pins (`hwsim.bench.Bench`), then starts it;
 `current()` returns it so in-process tests and other parts of hwsim can reach
 it. A test drives the world through named device handles::
 
@@ -30,12 +31,10 @@ import socket
 import tempfile
 import threading
 import time
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from device.errors import ConfigError
 from hwsim.control import (
     ControlRegistry,
     MqttControl,
@@ -132,18 +131,6 @@ class Scheduler:
 # ---------------------------------------------------------------- device handles
 
 
-def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read the pi2mqtt TOML (raw; the daemon validates it) for its wiring."""
-    p = Path(path)
-    try:
-        with p.open("rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError:
-        raise ConfigError([f"{p}: HWSIM_CONFIG names a file that does not exist"]) from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError([f"{p}: {e}"]) from None
-
-
 def host_load() -> float:
     """The host's load per core (1-minute average), 0 where unknown."""
     try:
@@ -165,12 +152,9 @@ class Simulation:
         speed: float = 1.0,
         seed: int | str | None = None,
         start_hour: float | None = None,
-        config: dict[str, Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.config = config or {}
-        device_cfg = self.config.get("device", {})
-        self.id = sim_id or str(device_cfg.get("id") or socket.gethostname())
+        self.id = sim_id or socket.gethostname()
         self.broker = broker
         self.auto = auto
         self.speed = speed

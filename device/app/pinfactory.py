@@ -2,7 +2,10 @@
 
 The daemon never imports hwsim: `--sim` (or `gpio.pin_factory = "hwsim"`) names
 the factory, and the `gpiozero_pin_factories` entry point that hwsim registers
-does the rest — exactly how gpiozero finds lgpio, rpigpio or mock.
+does the rest — exactly how gpiozero finds lgpio, rpigpio or mock. Under `--sim`
+the factory is made with `place=`: each configured kind places its simulated
+device from the validated config (`device.components.assemble.place_all`), so
+hwsim never reads the config file itself.
 
 gpiozero announces each backend it skips with a `PinFactoryFallback` warning
 (two lines each on stderr). Those are caught here: when a backend finally loads,
@@ -18,11 +21,14 @@ import logging
 import os
 import time
 import warnings
+from collections.abc import Callable
+from functools import partial
 from importlib.metadata import entry_points
 
 from gpiozero import Device, Factory
 from gpiozero.exc import PinUnsupported
 
+from device.app.startup import simulated_config
 from device.config import Config
 from device.errors import DeviceError
 
@@ -96,7 +102,7 @@ def load_pin_factory(name: str | None, *, needs_gpio: bool = True) -> Factory:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    factory = ep.load()()
+                    factory = _make(ep.load(), simulated_config() if ep.name == "hwsim" else None)
             except DeviceError:
                 raise
             except Exception as e:
@@ -104,6 +110,15 @@ def load_pin_factory(name: str | None, *, needs_gpio: bool = True) -> Factory:
             Device.pin_factory = factory
             return factory
     raise DeviceError(f"unknown pin factory {name!r}; installed: {', '.join(available_factories())}")
+
+
+def _make(factory_class: Callable[..., Factory], simulated: Config | None) -> Factory:
+    """The factory; hwsim's with every configured device placed when `--sim` prepared a config."""
+    if simulated is None:
+        return factory_class()
+    from device.components.assemble import place_all
+
+    return factory_class(place=partial(place_all, simulated))
 
 
 def release_pin_factory() -> None:

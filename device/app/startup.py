@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # importing the config (pydantic) waits until a command needs it (device/app/sslgate.py)
     from device.config import Config
@@ -41,18 +41,26 @@ def setup_logging(level: str) -> None:
     logging.getLogger("pi2mqtt.paho").setLevel(logging.WARNING if level != "debug" else logging.DEBUG)
 
 
+_simulated: Config | None = None
+
+
+def simulated_config() -> Config | None:
+    """The config `--sim` prepared last (None without `--sim`): what hwsim's factory places."""
+    return _simulated
+
+
 def sim_environment(cfg: Config, config_path: Path, sim_dir: Path, *, auto: bool = False,
                     speed: float | None = None) -> Config:
     """Point the environment and the simulated paths at hwsim; return the adjusted config.
 
-    This is the whole of `--sim`: the pin factory is chosen by name and hwsim
-    learns the wiring from the same config file. The daemon code is unchanged.
+    This is the whole of `--sim`: the pin factory is chosen by name, and when it
+    is made (`device.app.pinfactory.load_pin_factory`) each configured kind places
+    its simulated device from this validated config. The daemon code is unchanged.
+    `config_path` is kept for the callers' sake: hwsim reads no file.
     """
-    from device.config.model import CpuTemperatureConfig
-
+    global _simulated
     sim_dir.mkdir(parents=True, exist_ok=True)
     os.environ["GPIOZERO_PIN_FACTORY"] = "hwsim"
-    os.environ["HWSIM_CONFIG"] = str(config_path)
     os.environ["HWSIM_ID"] = cfg.device.id
     os.environ["HWSIM_BROKER"] = cfg.mqtt.url
     os.environ["HWSIM_DIR"] = str(sim_dir)
@@ -62,8 +70,9 @@ def sim_environment(cfg: Config, config_path: Path, sim_dir: Path, *, auto: bool
         os.environ["HWSIM_SPEED"] = str(speed)
     cpu = [c.model_copy(update={"sensor_file": sim_dir / "cpu_temp"}) for c in cfg.cpu_temperature]
     gpio = cfg.gpio.model_copy(update={"pin_factory": "hwsim"})
-    assert all(isinstance(c, CpuTemperatureConfig) for c in cpu)
-    update: dict[str, Any] = {"cpu_temperature": cpu, "gpio": gpio}
+    cfg = cfg.model_copy(update={"cpu_temperature": cpu, "gpio": gpio})
     if cfg.coprocessor is not None:
-        update["coprocessor"] = cfg.coprocessor.model_copy(update={"port": str(sim_dir / "ttyACM0")})
-    return cfg.model_copy(update=update)
+        port = cfg.coprocessor.model_copy(update={"port": str(sim_dir / "ttyACM0")})
+        cfg = cfg.model_copy(update={"coprocessor": port})
+    _simulated = cfg
+    return cfg

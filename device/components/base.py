@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from gpiozero import Factory
+from device.config.fragments import Entity
 
-from device.config.model import Entity
-from device.core.values import Json
+if TYPE_CHECKING:
+    from gpiozero import Factory
 
-Emit = Callable[[Json], None]
+    from device.core.values import Json
+
+Emit = Callable[["Json"], None]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Binary inputs — buttons, door (reed) switches, PIR motion — published on the edge.
+"""The common base of the binary inputs (button.py, door.py, motion.py), published on the edge.
 
 The first edge is published at once; further edges within the debounce time
 are ignored, and when the window closes the level is read again, so the final
@@ -10,12 +10,13 @@ Values are booleans: button pressed, door open, motion detected.
 from __future__ import annotations
 
 import threading
-from typing import Any
-
-from gpiozero import Button, DigitalInputDevice
+from typing import TYPE_CHECKING
 
 from device.components.base import Emit, EventComponent, close_quietly
-from device.config.model import Binary, ButtonConfig, DoorConfig
+from device.config.fragments import Binary
+
+if TYPE_CHECKING:
+    from gpiozero import DigitalInputDevice, Factory
 
 
 class BinaryInput(EventComponent):
@@ -23,7 +24,7 @@ class BinaryInput(EventComponent):
 
     platform = "binary_sensor"
 
-    def __init__(self, cfg: Binary, pin_factory: Any = None) -> None:
+    def __init__(self, cfg: Binary, pin_factory: Factory | None = None) -> None:
         super().__init__(cfg, pin_factory)
         self.bcfg = cfg
         self._dev: DigitalInputDevice | None = None
@@ -87,33 +88,3 @@ class BinaryInput(EventComponent):
                 self._timer.cancel()
             dev, self._dev = self._dev, None
         close_quietly(dev)
-
-
-class ButtonInput(BinaryInput):
-    kind = "button"
-
-    def _make(self) -> DigitalInputDevice:
-        assert isinstance(self.cfg, ButtonConfig)
-        return Button(self.cfg.pin, pull_up=self.cfg.pull_up, pin_factory=self.pin_factory)
-
-
-class DoorInput(BinaryInput):
-    kind = "door"
-    device_class = "door"
-
-    def _make(self) -> DigitalInputDevice:
-        assert isinstance(self.cfg, DoorConfig)
-        # A closed reed contact pulls the pin to its active level: active = closed.
-        return DigitalInputDevice(self.cfg.pin, pull_up=self.cfg.pull_up, pin_factory=self.pin_factory)
-
-    def _value(self, active: bool) -> bool:
-        return not active  # published value: True = open
-
-
-class MotionInput(BinaryInput):
-    kind = "motion"
-    device_class = "motion"
-
-    def _make(self) -> DigitalInputDevice:
-        # Not gpiozero's MotionSensor: it samples at 10 Hz through a queue (up to 100 ms late).
-        return DigitalInputDevice(self.bcfg.pin, pull_up=False, pin_factory=self.pin_factory)

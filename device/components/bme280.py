@@ -1,4 +1,4 @@
-"""The BME280 on the co-processor: one link request per reading, three entities.
+"""The `[[bme280]]` kind, the BME280 on the co-processor: one link request per reading, three entities.
 
 The firmware does the chip work (forced measurement, Bosch integer
 compensation) and answers `bme280.read` with integers: temperature in 0.01 °C,
@@ -10,10 +10,25 @@ and the rest of the daemon carries on.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from device.components.base import PolledComponent
-from device.config.model import Bme280Config
+from device.components.kind import kind
+from device.config.durations import Duration
+from device.config.fragments import Polled
 from device.errors import CommandError, DeviceError, LinkError
-from device.link import LinkClient, LinkMap
+
+if TYPE_CHECKING:  # the link's types only: validating a config does not load the link
+    from device.link import LinkClient, LinkMap
+
+if TYPE_CHECKING:
+    from device.components.seams import Assembly, SimBench
+
+
+class Bme280Config(Polled):
+    """The BME280 (I2C 0x76) on the co-processor: entities <name>_temperature/_humidity/_pressure."""
+
+    interval: Duration = 10.0
 
 
 class Bme280Sensor(PolledComponent):
@@ -52,3 +67,14 @@ def _raw(reply: LinkMap, key: str) -> int | float | None:
     if v is None or (isinstance(v, int | float) and not isinstance(v, bool)):
         return v
     raise DeviceError(f"co-processor: bme280.read sent {key}={v!r}, not a number")
+
+
+def build(cfg: Bme280Config, parts: Assembly) -> None:
+    parts.add_component(Bme280Sensor(cfg, parts.link))
+
+
+def place(cfg: Bme280Config, bench: SimBench) -> None:
+    bench.bme280(cfg.name)
+
+
+KIND = kind("bme280", Bme280Config, build=build, place=place)

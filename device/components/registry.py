@@ -1,29 +1,43 @@
-"""Config kind → component class: the builder that turns a config into objects."""
+"""Every device kind, in publishing order: the one table a new kind is added to.
+
+`device.config.model.Config` takes one section per kind from here (a list of
+tables, or one table for `many=False`), `device.components.assemble` builds and
+simulates them, and tests/hwsim/test_wiring.py checks that each kind places a
+simulated device.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from device.components import (
+    bme280,
+    button,
+    cpu_temperature,
+    distance,
+    door,
+    led,
+    light,
+    mcp3008,
+    motion,
+    pwm_led,
+    radio,
+    relay,
+    status_led,
+)
+from device.components.kind import Kind
 
-from device.components.base import Component
-from device.components.binary import ButtonInput, DoorInput, MotionInput
-from device.components.outputs import LedOutput, PwmLedOutput, RelayOutput
-from device.components.polled import CpuTemp, Distance, LightLevel, Mcp3008Channel
-from device.config.model import Config
-
-COMPONENTS: dict[str, type[Component]] = {
-    "button": ButtonInput,
-    "door": DoorInput,
-    "motion": MotionInput,
-    "light": LightLevel,
-    "distance": Distance,
-    "mcp3008": Mcp3008Channel,
-    "cpu_temperature": CpuTemp,
-    "led": LedOutput,
-    "pwm_led": PwmLedOutput,
-    "relay": RelayOutput,
-}
-
-
-def build_components(cfg: Config, pin_factory: Any) -> list[Component]:
-    """One component per configured GPIO device (not yet opened); the daemon adds the rest."""
-    return [COMPONENTS[kind](ecfg, pin_factory) for kind, ecfg in cfg.entities() if kind in COMPONENTS]
+KINDS: tuple[Kind, ...] = (
+    button.KIND,
+    door.KIND,
+    motion.KIND,
+    light.KIND,
+    distance.KIND,
+    mcp3008.KIND,
+    cpu_temperature.KIND,
+    led.KIND,
+    pwm_led.KIND,
+    relay.KIND,
+    bme280.KIND,
+    status_led.KIND,
+    radio.KIND,
+)
+BY_KEY: dict[str, Kind] = {k.key: k for k in KINDS}

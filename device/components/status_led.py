@@ -1,4 +1,4 @@
-"""The status LED: its pattern shows the daemon's state at a glance.
+"""The `[status_led]` section: an LED whose pattern shows the daemon's state at a glance.
 
     connected, all entities healthy   steady on
     connected, an entity failing      slow blink (1 s on, 1 s off)
@@ -9,12 +9,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from gpiozero import LED
+from typing import TYPE_CHECKING
 
 from device.components.base import close_quietly
-from device.config.model import StatusLedConfig
+from device.components.kind import kind
+from device.config.fragments import BcmPin, Section
+
+if TYPE_CHECKING:
+    from gpiozero import LED, Factory
+
+    from device.components.seams import SimBench
+
+
+class StatusLedConfig(Section):
+    pin: BcmPin
+    active_high: bool = True
+
 
 PATTERNS: dict[str, tuple[float, float] | bool] = {
     "ok": True,
@@ -29,13 +39,15 @@ PATTERNS: dict[str, tuple[float, float] | bool] = {
 class StatusLed:
     """Shows one of PATTERNS on an LED."""
 
-    def __init__(self, cfg: StatusLedConfig, pin_factory: Any = None) -> None:
+    def __init__(self, cfg: StatusLedConfig, pin_factory: Factory | None = None) -> None:
         self.cfg = cfg
         self.pin_factory = pin_factory
         self._led: LED | None = None
         self.pattern: str | None = None
 
     def open(self) -> None:
+        from gpiozero import LED
+
         self._led = LED(self.cfg.pin, active_high=self.cfg.active_high, pin_factory=self.pin_factory)
 
     def show(self, pattern: str) -> None:
@@ -55,3 +67,11 @@ class StatusLed:
     def close(self) -> None:
         led, self._led = self._led, None
         close_quietly(led)
+
+
+def place(cfg: StatusLedConfig, bench: SimBench) -> None:
+    bench.output("status_led", "status_led", cfg.pin, active_high=cfg.active_high)
+
+
+# The daemon drives the status LED itself (`Daemon.status_led`): no builder here.
+KIND = kind("status_led", StatusLedConfig, build=None, place=place, many=False)

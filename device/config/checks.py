@@ -20,7 +20,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from device.config.model import DEVICE_KINDS, Config, CoprocessorConfig, Entity, StatusLedConfig
-from device.config.radio import RadioConfig
+from device.config.radio_schema import RadioConfig
 
 Problem = tuple[str, str]  # (key path, message)
 M = TypeVar("M", bound=BaseModel)

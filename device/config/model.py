@@ -1,8 +1,9 @@
-"""The configuration file's shape: one pydantic model per section and per device kind.
+"""The configuration file's shape: one pydantic model per section; `Config` the whole file.
 
-Shared fragments (`Entity`, `Polled`, `Binary`) play the role of ESPHome's
-`sensor_schema`/`polling_component_schema`: every device model is built from them.
-Every model forbids unknown keys; `device.config.load` turns pydantic's errors
+The device kinds' schemas live with their kinds (device/components/<kind>.py,
+listed in `device.components.registry.KINDS`), built from the shared fragments
+of `device.config.fragments`; `Config` has one section per kind, in the table's
+order (tests/config checks that they agree). Every model forbids unknown keys; `device.config.load` turns pydantic's errors
 into `FILE: key.path: message` lines with "did you mean" hints.
 """
 
@@ -15,12 +16,25 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from device.components.bme280 import Bme280Config
+from device.components.button import ButtonConfig
+from device.components.cpu_temperature import CpuTemperatureConfig
+from device.components.distance import DistanceConfig
+from device.components.door import DoorConfig
+from device.components.led import LedConfig
+from device.components.light import LightConfig
+from device.components.mcp3008 import Mcp3008Config
+from device.components.motion import MotionConfig
+from device.components.pwm_led import PwmLedConfig
+from device.components.registry import KINDS
+from device.components.relay import RelayConfig
+from device.components.status_led import StatusLedConfig
 from device.config.durations import Duration
-from device.config.fragments import BcmPin, Section
-from device.config.radio import RadioConfig
+from device.config.fragments import NAME_RE, BcmPin, Binary, Entity, OutputConfig, Polled, Section
+from device.config.radio_schema import RadioConfig
 from device.mqtt.brokers import parse_broker_list
 
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+__all__ = ["DEVICE_KINDS", "Binary", "Config", "Entity", "OutputConfig", "Polled", "Section"]
 
 
 def default_device_id() -> str:
@@ -153,115 +167,6 @@ class DiagnosticsSection(Section):
     interval: Duration = 60.0
 
 
-# -- shared fragments --------------------------------------------------------------
-
-
-class Entity(Section):
-    """Every device: its entity name (the topic segment) and an optional display name."""
-
-    name: str
-    friendly_name: str | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if not NAME_RE.match(v):
-            raise ValueError("use 1-64 characters from a-z, 0-9, _ and -, starting with a letter or digit")
-        return v
-
-
-class Polled(Entity):
-    """A device read on a schedule: interval, optional deadband and heartbeat, read timeout."""
-
-    interval: Duration = 10.0
-    deadband: float | None = Field(default=None, ge=0)
-    heartbeat: Duration | None = None
-    timeout: Duration = 2.0
-
-    @field_validator("interval")
-    @classmethod
-    def _interval(cls, v: float) -> float:
-        if v < 0.01:
-            raise ValueError("interval must be at least 10ms")
-        return v
-
-    @model_validator(mode="after")
-    def _heartbeat(self) -> Polled:
-        if self.heartbeat is not None and self.heartbeat < self.interval:
-            raise ValueError("heartbeat must be at least the interval")
-        return self
-
-
-class Binary(Entity):
-    pin: BcmPin
-    debounce: Duration = 0.02
-
-
-# -- device kinds ------------------------------------------------------------------
-
-
-class ButtonConfig(Binary):
-    pull_up: bool = True
-
-
-class DoorConfig(Binary):
-    pull_up: bool = True
-    debounce: Duration = 0.05
-
-
-class MotionConfig(Binary):
-    debounce: Duration = 0.0
-
-
-class LightConfig(Polled):
-    pin: BcmPin
-    charge_time_limit: Duration = 0.01
-    interval: Duration = 1.0
-
-
-class DistanceConfig(Polled):
-    echo: BcmPin
-    trigger: BcmPin
-    max_distance: float = Field(default=2.0, gt=0, le=10)
-    interval: Duration = 1.0
-
-
-class Mcp3008Config(Polled):
-    channel: int = Field(ge=0, le=7)
-    select: Literal[0, 1] = 0
-    vref: float = Field(default=3.3, gt=0, le=5.5)
-    unit: str = "V"
-    scale: float = 1.0
-    offset: float = 0.0
-    interval: Duration = 1.0
-
-
-class CpuTemperatureConfig(Polled):
-    sensor_file: Path = Path("/sys/class/thermal/thermal_zone0/temp")
-    interval: Duration = 10.0
-
-
-class OutputConfig(Entity):
-    pin: BcmPin
-    active_high: bool = True
-    initial: bool = False
-
-
-class LedConfig(OutputConfig):
-    pass
-
-
-class RelayConfig(OutputConfig):
-    active_high: bool = False
-
-
-class PwmLedConfig(Entity):
-    pin: BcmPin
-    active_high: bool = True
-    initial: float = Field(default=0.0, ge=0, le=1)
-    frequency: int = Field(default=100, ge=1, le=10_000)
-
-
 class CoprocessorConfig(Section):
     """The microcontroller behind the serial link (FM tuner, BME280)."""
 
@@ -270,33 +175,11 @@ class CoprocessorConfig(Section):
     reset_pin: BcmPin | None = None
 
 
-class Bme280Config(Polled):
-    """The BME280 (I2C 0x76) on the co-processor: entities <name>_temperature/_humidity/_pressure."""
-
-    interval: Duration = 10.0
-
-
-class StatusLedConfig(Section):
-    pin: BcmPin
-    active_high: bool = True
-
-
-# Device kinds by their table name in the file; the order is the publishing order.
+# Device kinds by their table name in the file (`[[button]]`, …); the order is the publishing order.
+# Each kind's schema, builder and simulator wiring live in its module in device/components.
 DEVICE_KINDS: dict[str, type[Entity]] = {
-    "button": ButtonConfig,
-    "door": DoorConfig,
-    "motion": MotionConfig,
-    "light": LightConfig,
-    "distance": DistanceConfig,
-    "mcp3008": Mcp3008Config,
-    "cpu_temperature": CpuTemperatureConfig,
-    "led": LedConfig,
-    "pwm_led": PwmLedConfig,
-    "relay": RelayConfig,
-    "bme280": Bme280Config,
+    k.key: k.schema for k in KINDS if k.many and issubclass(k.schema, Entity)
 }
-
-
 
 
 class Config(Section):

@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING
 from gpiozero import Factory
 
 from device import __version__
+from device.components.assemble import build_all
 from device.components.base import Component, EventComponent, OutputComponent, PolledComponent
-from device.components.registry import build_components
 from device.components.status_led import StatusLed
 from device.config.model import Config, Polled
 from device.core.commanddesk import CommandDesk
@@ -116,14 +116,7 @@ class Daemon:
         self.status_led = StatusLed(cfg.status_led, self.pin_factory) if cfg.status_led else None
         if cfg.coprocessor is not None:
             self._open_link()
-        for comp in build_components(cfg, self.pin_factory):
-            self.add_component(comp)
-        for bcfg in cfg.bme280:
-            from device.components.bme280 import Bme280Sensor
-
-            self.add_component(Bme280Sensor(bcfg, self.link))
-        if cfg.radio is not None:
-            self._add_radio()
+        build_all(cfg, self)
 
     def _open_link(self) -> None:
         from device.link.port import LinkPort
@@ -134,15 +127,6 @@ class Daemon:
             c.port, c.baud, reset_pin=c.reset_pin, pin_factory=self.pin_factory,
             on_event=self._link_listeners.event, on_state=self._on_link_state,
         )
-
-    def _add_radio(self) -> None:
-        try:
-            from device.radio.service import RadioService
-        except ImportError:
-            log.error("the radio service is not available in this build; [radio] ignored")
-            return
-        assert self.cfg.radio is not None
-        self.add_service(RadioService(self.cfg.radio))
 
     def add_component(self, comp: Component) -> None:
         """Add a component built elsewhere (tests, extensions) before `start()`."""

@@ -1,5 +1,5 @@
-"""The `[radio]` config section lives with the other sections (device/config/radio.py)."""
+"""The `[radio]` config section lives with the other sections (device/config/radio_schema.py)."""
 
-from device.config.radio import CONTROL_PINS, RadioConfig
+from device.config.radio_schema import CONTROL_PINS, RadioConfig
 
 __all__ = ["CONTROL_PINS", "RadioConfig"]

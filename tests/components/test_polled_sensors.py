@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from device.components.base import PolledComponent
-from device.components.polled import Distance, LightLevel
-from device.config.model import DistanceConfig, LightConfig
+from device.components.distance import Distance, DistanceConfig
+from device.components.light import LightConfig, LightLevel
 from device.core.poller import PollGroup
 from device.errors import NoSample
 from tests.hwsim import Rig, eventually

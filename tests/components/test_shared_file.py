@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from device.components.polled import CpuTemp, SharedFile
-from device.config.model import CpuTemperatureConfig
+from device.components.cpu_temperature import CpuTemp, CpuTemperatureConfig
+from device.components.polled import SharedFile
 from device.errors import DeviceError
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from gpiozero import Device
 
+from device.components.assemble import place_all
+from device.config import parse_config
 from hwsim.gpio import SimFactory
 from hwsim.sim import Simulation
 
@@ -73,14 +76,17 @@ pin = 25
 
 
 class Rig:
-    """A SimFactory on the test config, installed as gpiozero's default; closes all it made."""
+    """A SimFactory wired from the test config (validated, each kind placing its device as
+    `--sim` does), installed as gpiozero's default; closes all it made."""
 
     def __init__(self, tmp_path: Path, config: str = CONFIG, **kwargs: Any) -> None:
         path = tmp_path / "pi2mqtt.toml"
         path.write_text(config)
+        cfg = parse_config(tomllib.loads(config), str(path))
         kwargs.setdefault("seed", 7)
         kwargs.setdefault("directory", tmp_path / "hwsim")
-        self.factory = SimFactory(config=path, **kwargs)
+        kwargs.setdefault("sim_id", cfg.device.id)
+        self.factory = SimFactory(place=lambda bench: place_all(cfg, bench), **kwargs)
         self.sim: Simulation = self.factory.sim
         self.devices: list[Any] = []
         Device.pin_factory = self.factory

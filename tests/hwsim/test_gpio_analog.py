@@ -89,7 +89,6 @@ def test_cpu_temperature_reads_the_set_value(rig: Rig) -> None:
 
 
 def test_mcp3008_answers_without_a_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("HWSIM_CONFIG", raising=False)
     monkeypatch.delenv("HWSIM_BROKER", raising=False)
     factory = SimFactory(directory=tmp_path, seed=1)
     Device.pin_factory = factory

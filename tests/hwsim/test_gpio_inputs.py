@@ -9,7 +9,7 @@ import pytest
 from gpiozero import Button, DigitalInputDevice, MotionSensor
 
 from device.errors import ConfigError
-from hwsim.gpio import SimFactory, SimPin
+from hwsim.gpio import Bench, SimFactory, SimPin
 from tests.hwsim import Edges, Rig
 
 
@@ -95,7 +95,7 @@ def test_motion_retrigger_extends_the_hold(rig: Rig) -> None:
 
 
 def test_plain_factory_without_config_idles_at_the_pull(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("HWSIM_CONFIG", "HWSIM_BROKER", "HWSIM_AUTO"):
+    for var in ("HWSIM_BROKER", "HWSIM_AUTO"):
         monkeypatch.delenv(var, raising=False)
     factory = SimFactory(directory=tmp_path)
     try:
@@ -105,6 +105,8 @@ def test_plain_factory_without_config_idles_at_the_pull(tmp_path: Path, monkeypa
         assert not down.is_pressed and down.pin.state is False
         factory.pin(4).drive_low()
         assert up.is_pressed
+        assert (tmp_path / "cpu_temp").exists()  # the Pi's SoC temperature is always there
+        assert set(factory.sim.devices()) == {"cpu_temperature"}
         up.close()
         down.close()
     finally:
@@ -112,15 +114,12 @@ def test_plain_factory_without_config_idles_at_the_pull(tmp_path: Path, monkeypa
 
 
 def test_factory_reads_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    cfg = tmp_path / "c.toml"
-    cfg.write_text('[device]\nid = "fromfile"\n[[button]]\nname = "b1"\npin = 20\n')
-    monkeypatch.setenv("HWSIM_CONFIG", str(cfg))
     monkeypatch.setenv("HWSIM_ID", "envpi")
     monkeypatch.setenv("HWSIM_DIR", str(tmp_path / "d"))
     monkeypatch.delenv("HWSIM_BROKER", raising=False)
     monkeypatch.setenv("HWSIM_SPEED", "600")
     monkeypatch.setenv("HWSIM_HOUR", "13.5")
-    factory = SimFactory()
+    factory = SimFactory(place=lambda bench: bench.button(20, "b1"))
     try:
         assert factory.sim.id == "envpi"
         assert factory.sim.speed == 600 and factory.sim.start_hour == 13.5
@@ -130,19 +129,43 @@ def test_factory_reads_the_environment(tmp_path: Path, monkeypatch: pytest.Monke
         factory.close()
 
 
-def test_factory_rejects_a_bad_wiring_with_config_error(tmp_path: Path) -> None:
-    cfg = tmp_path / "bad.toml"
-    cfg.write_text('[[button]]\nname = "a"\npin = 17\n[[motion]]\nname = "b"\npin = 17\n[[led]]\nname = "c"\n')
+def test_factory_is_placed_from_the_validated_config_under_sim(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--sim`: the app makes hwsim's factory through its entry point and each kind places its device."""
+    from device.app import startup
+    from device.app.pinfactory import load_pin_factory, release_pin_factory
+    from device.config import parse_config
+
+    monkeypatch.setattr(startup, "_simulated", None)  # restored after the test, as the variables
+    for var in ("GPIOZERO_PIN_FACTORY", "HWSIM_ID", "HWSIM_BROKER", "HWSIM_DIR", "HWSIM_AUTO", "HWSIM_SPEED"):
+        monkeypatch.setenv(var, "")
+        monkeypatch.delenv(var)
+    cfg = parse_config({"device": {"id": "simpi"}, "button": [{"name": "b1", "pin": 20}],
+                        "cpu_temperature": [{"name": "soc"}], "relay": [{"name": "pump", "pin": 6}]})
+    cfg = startup.sim_environment(cfg, tmp_path / "unused.toml", tmp_path / "sim")
+    monkeypatch.delenv("HWSIM_BROKER")  # no MQTT control in this test
+    factory = load_pin_factory(cfg.gpio.pin_factory)
+    try:
+        sim = factory.sim  # type: ignore[attr-defined]
+        assert sim.id == "simpi"
+        assert set(sim.devices()) == {"b1", "soc"} and set(sim.outputs()) == {"pump"}
+        assert cfg.cpu_temperature[0].sensor_file == tmp_path / "sim" / "cpu_temp"
+        assert cfg.cpu_temperature[0].sensor_file.exists()
+    finally:
+        release_pin_factory()
+
+
+def test_factory_rejects_a_pin_placed_twice(tmp_path: Path) -> None:
+    def place(bench: Bench) -> None:
+        bench.button(17, "a")
+        bench.motion(17, "b")
+
     with pytest.raises(ConfigError) as err:
-        SimFactory(config=cfg, directory=tmp_path)
-    text = str(err.value)
-    assert "motion[0].pin: GPIO17 is already used" in text and "led[0].pin: missing" in text
-    with pytest.raises(ConfigError):
-        SimFactory(config=tmp_path / "missing.toml", directory=tmp_path)
+        SimFactory(place=place, directory=tmp_path)
+    assert "motion 'b': GPIO17 is already used by button 'a'" in str(err.value)
 
 
 def test_factory_rejects_a_bad_speed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("HWSIM_CONFIG", raising=False)
     monkeypatch.setenv("HWSIM_SPEED", "fast")
     with pytest.raises(ConfigError, match="HWSIM_SPEED"):
         SimFactory(directory=tmp_path)
