@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hwsim.control import Handler, parse_number
-from hwsim.world import EventClock, Line
+from hwsim.timebase import EventClock, Line
 
 MAX_TURN = 100
 

@@ -33,11 +33,10 @@ from gpiozero.exc import (
 )
 from gpiozero.pins.mock import MockPin, PinState
 
+from hwsim.timebase import Cancellable, EventClock
 from hwsim.world import (
     HCSR04_ECHO_DELAY,
-    Cancellable,
     Daylight,
-    EventClock,
     Mcp3008,
     OutputRecord,
     RangeTarget,

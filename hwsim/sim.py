@@ -40,10 +40,8 @@ from hwsim.control import (
     MqttControl,
 )
 from hwsim.devices import ButtonDevice, CpuTempDevice, MotionDevice, SimDevice
-from hwsim.world import (
-    OutputRecord,
-    ScheduledCall,
-)
+from hwsim.timebase import ScheduledCall
+from hwsim.world import OutputRecord
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +58,7 @@ def current() -> Simulation:
 
 
 class Scheduler:
-    """A clock thread running deferred calls in time order (a `hwsim.world.EventClock`)."""
+    """A clock thread running deferred calls in time order (a `hwsim.timebase.EventClock`)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock

@@ -3,8 +3,8 @@
 Theory of operation
 -------------------
 Every model here is a small state object that reads time from an injected
-`EventClock` (``now()`` and ``call_at(when, fn)``) and acts on the outside only
-through a `Line` (``set_external(level, ts)``): the electrical level some
+`EventClock` (``now()`` and ``call_at(when, fn)``; `hwsim.timebase`) and acts on
+the outside only through a `Line` (``set_external(level, ts)``): the electrical level some
 part drives onto a GPIO, or ``None`` when it lets go and the pull resistor
 decides. `hwsim.sim` gives the models a threaded clock and `hwsim.gpio` gives
 them real gpiozero pins; tests give them a `ManualClock` and a recording line,
@@ -36,14 +36,13 @@ back to the curve with ``auto()``.
 
 from __future__ import annotations
 
-import heapq
 import math
 import random
-import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+
+from hwsim.timebase import Cancellable, EventClock, Line
 
 SPEED_OF_SOUND = 343.26  # m/s, the figure gpiozero's DistanceSensor divides by
 HCSR04_MAX_RANGE = 4.0  # m; beyond this the sensor hears no echo
@@ -59,71 +58,6 @@ LDR_CAPACITOR = 1e-6  # farad
 LOGIC_THRESHOLD = 0.485  # fraction of 3.3 V where a Pi input reads HIGH (~1.6 V)
 ADC_BITS = 10
 ADC_NOISE_LSB = 0.3  # one sigma, in LSB
-
-
-class Cancellable(Protocol):
-    def cancel(self) -> None: ...
-
-
-class EventClock(Protocol):
-    """Time and deferred calls; `hwsim.sim.Scheduler` and `ManualClock` implement it."""
-
-    def now(self) -> float: ...
-
-    def call_at(self, when: float, fn: Callable[[], None]) -> Cancellable: ...
-
-
-class Line(Protocol):
-    """What a model drives: a level, or None for 'let go' (the pull decides)."""
-
-    def set_external(self, level: bool | None, ts: float | None = None) -> None: ...
-
-
-class ScheduledCall:
-    """A call a clock will make at `when`, unless cancelled."""
-
-    __slots__ = ("cancelled", "fn", "when")
-
-    def __init__(self, when: float, fn: Callable[[], None]) -> None:
-        self.when = when
-        self.fn = fn
-        self.cancelled = False
-
-    def cancel(self) -> None:
-        self.cancelled = True
-
-
-class ManualClock:
-    """A clock for tests: time moves only when `advance()` is called."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self._now = start
-        self._heap: list[tuple[float, int, ScheduledCall]] = []
-        self._seq = 0
-        self._lock = threading.Lock()
-
-    def now(self) -> float:
-        return self._now
-
-    def call_at(self, when: float, fn: Callable[[], None]) -> ScheduledCall:
-        call = ScheduledCall(when, fn)
-        with self._lock:
-            self._seq += 1
-            heapq.heappush(self._heap, (when, self._seq, call))
-        return call
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward, running every call that falls due, in order."""
-        end = self._now + seconds
-        while True:
-            with self._lock:
-                if not self._heap or self._heap[0][0] > end:
-                    break
-                when, _, call = heapq.heappop(self._heap)
-            self._now = max(self._now, when)
-            if not call.cancelled:
-                call.fn()
-        self._now = end
 
 
 # ---------------------------------------------------------------- contacts

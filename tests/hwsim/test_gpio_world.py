@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from hwsim.timebase import ManualClock
 from hwsim.world import (
     BUTTON_BOUNCE,
     HCSR04_NO_ECHO_PULSE,
@@ -14,7 +15,6 @@ from hwsim.world import (
     SPEED_OF_SOUND,
     Contact,
     Daylight,
-    ManualClock,
     Mcp3008,
     OutputRecord,
     Pir,
