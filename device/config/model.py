@@ -9,8 +9,8 @@ into `FILE: key.path: message` lines with "did you mean" hints.
 
 from __future__ import annotations
 
+import os
 import re
-import socket
 from pathlib import Path
 from typing import Literal
 
@@ -39,7 +39,8 @@ __all__ = ["DEVICE_KINDS", "Binary", "Config", "Entity", "OutputConfig", "Polled
 
 def default_device_id() -> str:
     """The hostname, lower-cased, with anything but [a-z0-9_-] replaced by `_`."""
-    host = socket.gethostname().split(".")[0].lower() or "pi2mqtt"
+    # os.uname().nodename is what socket.gethostname() returns, without importing socket.
+    host = os.uname().nodename.split(".")[0].lower() or "pi2mqtt"
     return re.sub(r"[^a-z0-9_-]", "_", host)
 
 
