@@ -13,7 +13,6 @@ import os
 import ssl
 import threading
 from dataclasses import replace
-from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -24,6 +23,7 @@ from device.config import Config
 from device.errors import CommandError, LinkError
 from device.link.messages import E_UNKNOWN_METHOD
 from device.link.port import LinkPort
+from device.mqtt.brokers import BrokerAddress, parse_broker_list
 
 FIRMWARE_VERSION = __version__
 """The firmware of the same release (firmware/p2mfw/main.py FW_VERSION; a test keeps them equal)."""
@@ -156,51 +156,44 @@ def _is_local(host: str) -> bool:
 
 def check_broker(cfg: Config, *, password: str | None = None, timeout: float = 5.0) -> list[Finding]:
     """Connect once to each configured broker URL with the daemon's settings."""
-    urls = [u.strip() for u in str(cfg.mqtt.url).split(",") if u.strip()]
-    return [_broker(cfg, url, password, timeout) for url in urls]
+    return [_broker(cfg, b, password, timeout) for b in parse_broker_list(cfg.mqtt.urls)]
 
 
-def _broker(cfg: Config, url: str, password: str | None, timeout: float) -> Finding:
+def _broker(cfg: Config, b: BrokerAddress, password: str | None, timeout: float) -> Finding:
     from device.mqtt.client import UNSUPPORTED_PROTOCOL
 
-    parts = urlsplit(url)
-    tls = parts.scheme in ("mqtts", "wss")
-    host = parts.hostname or "localhost"
-    where = f"{host}:{parts.port or (8883 if tls else 1883)}"
     v5 = cfg.mqtt.protocol == "5"
-    answer = _connect_once(cfg, url, v5, password, timeout)
+    answer = _connect_once(cfg, b, v5, password, timeout)
     fell_back = v5 and isinstance(answer, tuple) and answer[0] in UNSUPPORTED_PROTOCOL
     if fell_back:  # as the daemon does: a broker that refuses MQTT 5 gets 3.1.1
-        answer = _connect_once(cfg, url, False, password, timeout)
+        answer = _connect_once(cfg, b, False, password, timeout)
     if isinstance(answer, Finding):
         return answer
     if answer is not None:
-        return Finding("fail", "broker", f"{where} refused us: {answer[1]}",
+        return Finding("fail", "broker", f"{b.where} refused us: {answer[1]}",
                        "check mqtt.username and the password (/etc/credstore/mqtt-password)")
-    found = _broker_ok(cfg, url, where, tls, host)
+    found = _broker_ok(cfg, b.url, b.where, b.tls, b.host)
     if fell_back:
         found = replace(found, text=f"{found.text}; MQTT 3.1.1, as the broker refuses MQTT 5 "
                                     "(the daemon falls back the same way)")
     return found
 
 
-def _connect_once(cfg: Config, url: str, v5: bool, password: str | None,
+def _connect_once(cfg: Config, b: BrokerAddress, v5: bool, password: str | None,
                   timeout: float) -> Finding | tuple[int, str] | None:
     """One CONNECT: None when accepted, the CONNACK reason (code, name) when refused, or the
     Finding of a connection that failed before any CONNACK."""
     from device.mqtt.failures import explain_connect_error
 
     m = cfg.mqtt
-    parts = urlsplit(url)
-    tls = parts.scheme in ("mqtts", "wss")
-    host = parts.hostname or "localhost"
-    port = parts.port or (8883 if tls else 1883)
-    where = f"{host}:{port}"
+    where, tls = b.where, b.tls
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"pi2mqtt-doctor-{os.getpid()}",
-                         protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311)
-    user = parts.username or m.username
+                         protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311, transport=b.transport)
+    if b.websocket:
+        client.ws_set_options(path=b.path)
+    user = b.username or m.username
     if user:
-        client.username_pw_set(user, parts.password or password)
+        client.username_pw_set(user, b.password or password)
     if tls:
         t = m.tls
         try:
@@ -222,7 +215,7 @@ def _connect_once(cfg: Config, url: str, v5: bool, password: str | None,
 
     client.on_connect = on_connect
     try:
-        client.connect(host, port, keepalive=10)
+        client.connect(b.host, b.port, keepalive=10)
     except OSError as e:
         msg, _ = explain_connect_error(e, where, tls=tls, client_cert=bool(m.tls.cert_file))
         return Finding("fail", "broker", msg, "is the broker running and mqtt.url right?")

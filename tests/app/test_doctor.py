@@ -28,7 +28,7 @@ from hwsim.chips.bme280 import BME280Model
 from hwsim.i2c import SimI2C
 from hwsim.mcu import SimMcu
 from tests.hwsim import Rig
-from tests.mosquitto import Mosquitto, free_port
+from tests.mosquitto import Mosquitto, free_port, wait_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -309,3 +309,15 @@ def test_doctor_falls_back_to_mqtt_311_as_the_daemon_does(broker: Mosquitto, amq
     cfg = parse_config({"device": {"id": "d"}, "mqtt": {"url": amqtt_broker.url, "protocol": "3.1.1"}})
     [plain] = check_broker(cfg, timeout=10)
     assert plain.status == "ok" and "refuses" not in plain.text, plain
+
+
+def test_doctor_connects_over_websocket_as_the_daemon_would(mosquitto_factory: Callable[..., Mosquitto]) -> None:
+    from device.app.doctor_link import check_broker
+    from device.config import parse_config
+
+    ws_port = free_port()
+    mosquitto_factory("ws", extra=f"listener {ws_port} 127.0.0.1\nprotocol websockets\n")
+    wait_port(ws_port)  # Mosquitto opens its WebSocket listener after the TCP one
+    url = f"ws://127.0.0.1:{ws_port}/mqtt"
+    [found] = check_broker(parse_config({"device": {"id": "d"}, "mqtt": {"url": url}}), timeout=10)
+    assert (found.status, found.text) == ("ok", f"{url}: connected (loopback, no TLS needed)"), found

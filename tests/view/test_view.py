@@ -28,7 +28,7 @@ from device.errors import BrokerError
 from device.view import Seen, Summary, ViewModel, parse_urls, render, watch
 from device.view.render import plain_line
 from device.view.viewmodel import format_age, format_value, parse_ts, sparkline
-from tests.mosquitto import Mosquitto
+from tests.mosquitto import Mosquitto, free_port, wait_port
 from tests.mqttwait import Subscriber
 
 REPO = Path(__file__).resolve().parents[2]
@@ -511,3 +511,25 @@ def test_watch_with_piped_output_still_quits_on_q(broker: Mosquitto) -> None:
         if proc.poll() is None:
             proc.kill()
         pub.close()
+
+
+def test_watch_over_websocket(mosquitto_factory: Any) -> None:
+    ws_port = free_port()
+    b = mosquitto_factory("ws", extra=f"listener {ws_port} 127.0.0.1\nprotocol websockets\n")
+    wait_port(ws_port)  # Mosquitto opens its WebSocket listener after the TCP one
+    sub = Subscriber(b.port).connect()
+    sub.publish("pi2mqtt/pi-ws/status", "online", retain=True)
+    out, ready, stop = LineSink(), threading.Event(), threading.Event()
+    result: list[int] = []
+    t = threading.Thread(target=lambda: result.append(
+        watch(f"ws://127.0.0.1:{ws_port}/mqtt", duration=30, plain=True, out=out, stop=stop, ready=ready)))
+    t.start()
+    try:
+        assert ready.wait(20)
+        lines = out.wait_lines(1)
+    finally:
+        stop.set()
+        t.join(10)
+        sub.close()
+    assert result == [0]
+    assert re.fullmatch(r"\d\d:\d\d:\d\d pi-ws status online", lines[0])
