@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 import types
 import typing
@@ -128,6 +127,8 @@ def _model_in(annotation: object) -> type[BaseModel] | None:
 
 
 def _problems(e: ValidationError, data: dict[str, object]) -> list[str]:
+    import difflib  # for the "did you mean" hints: only a file with problems needs it
+
     lines: list[str] = []
     for err in e.errors(include_url=False):
         loc = tuple(err["loc"])
