@@ -8,7 +8,9 @@ starts one `PollGroup` thread per polling interval, hooks event components to
 their edges, and starts the MQTT client. Every value — polled, edge, output
 state or service state — goes through `publish()`, which assigns the entity's
 next `seq`, builds the JSON payload and puts it in the outbox under one lock,
-so each entity's readings are queued in order.
+so each entity's readings are queued in order, then sends it on the calling thread
+when it can (`MqttClient.pump`). A poll thread sends once per tick instead
+(`send=False`, then the group's `on_tick`), so a tick's readings go out together.
 
 Commands are the `CommandDesk`'s (`device.core.commanddesk`): rate-limited on paho's
 thread, applied one at a time on its worker, which publishes the new state and replies.
@@ -215,7 +217,7 @@ class Daemon:
                     polled.append((comp, ecfg.interval, ecfg.timeout))
             except Exception as e:
                 self._mark_failed(comp, f"cannot start: {e}")
-        self.groups = build_groups(polled, self._on_polled, self._devices_stop)
+        self.groups = build_groups(polled, self._on_polled, self._devices_stop, on_tick=self.client.pump)
         for g in self.groups:
             g.start()
         for service in self.services.values():
@@ -310,7 +312,7 @@ class Daemon:
 
     # -- values ----------------------------------------------------------------------------
     def publish(self, entity: str, value: Json, ts: float, unit: str | None = None,
-                error: str | None = None, extra: JsonDoc | None = None) -> bool:
+                error: str | None = None, extra: JsonDoc | None = None, *, send: bool = True) -> bool:
         """Queue one reading of `entity` (in order, with its next seq). False if filtered out."""
         flt = self.filters.get(entity)
         if flt is not None and error is None and not flt.should_publish(value, ts):
@@ -323,19 +325,22 @@ class Daemon:
             payload = payloads.reading(value, ts, seq, unit, error, extra)
             self.client.note_latest(entity, ts)
             self.outbox.put(OutMsg(topic, payload, self._qos, self._retain, entity, ts, seq))
+        if send:
+            self.client.pump()  # on this thread when it can: one thread hand-off fewer
         if self.first_publish_at is None:
             self.first_publish_at = time.time()
         return True
 
-    def publish_value(self, comp: Component, value: Json, ts: float, error: str | None = None) -> None:
+    def publish_value(self, comp: Component, value: Json, ts: float, error: str | None = None,
+                      *, send: bool = True) -> None:
         """Publish a component's value (a dict per channel for multi-entity components)."""
         h = self.health[comp.name]
         if comp.channels:
             for suffix, (unit, _) in comp.channels.items():
                 v = value.get(suffix) if isinstance(value, dict) else None
-                if self.publish(f"{comp.name}_{suffix}", v, ts, unit, error):
+                if self.publish(f"{comp.name}_{suffix}", v, ts, unit, error, send=send):
                     h.published += 1
-        elif self.publish(comp.name, value, ts, comp.unit_of_measurement(), error):
+        elif self.publish(comp.name, value, ts, comp.unit_of_measurement(), error, send=send):
             h.published += 1
 
     def _on_polled(self, comp: PolledComponent, value: Json, ts: float, error: str | None) -> None:
@@ -353,7 +358,7 @@ class Daemon:
             for entity, _ in comp.entities():
                 old = self.filters[entity]
                 self.filters[entity] = ChangeFilter(old.deadband, old.heartbeat)
-        self.publish_value(comp, value, ts)
+        self.publish_value(comp, value, ts, send=False)  # sent at the end of the tick (on_tick)
 
     def _emit_event(self, comp: EventComponent, value: Json) -> None:
         self.publish_value(comp, value, time.time())

@@ -5,8 +5,8 @@ Theory of operation
 A *connection supervisor* thread (`mqtt-conn`) owns the connection: it calls
 paho's `connect()` itself (so every failure arrives as an exception it can turn
 into a clear message — untrusted certificate, wrong host name, refused, a broker
-that drops a TLS client without a certificate), then runs paho's network loop
-(`loop_start`, paho's own thread) until the connection drops, then waits an
+that drops a TLS client without a certificate), then runs the network loop
+(`device.mqtt.netloop`, thread `mqtt-net`) until the connection drops, then waits an
 exponential backoff with jitter (`reconnect_min` doubling up to `reconnect_max`,
 each wait drawn uniformly from [d/2, d]) and connects again. paho's own
 reconnect is off. TLS is decided by the URL alone: `mqtts://` never falls back to
@@ -20,9 +20,9 @@ unless a broker refuses it (then 3.1.1 with that broker, at once). What is count
 `device.mqtt.figures`. The client subscribes to its own status and answers a late
 `offline` (a will from a node it left) with `online`. Details: docs/fleet.md.
 
-A *sender* thread (`device.mqtt.sender`) moves the outbox into paho while the
-connection is up and accounts each PUBACK; it owns the backfill routing
-(docs/reliability.md).
+The sender (`device.mqtt.sender`) moves the outbox into paho while the connection is
+up — on the thread that queued the reading (`pump()`) when it can, else on its own
+thread — and accounts each PUBACK; it owns the backfill routing (docs/reliability.md).
 
 Denied publishes (MQTT 5 PUBACK failure codes) are counted (`device.mqtt.figures`)
 and their rows acknowledged: retrying cannot help.
@@ -51,6 +51,7 @@ from device.core.values import JsonDoc
 from device.mqtt.brokers import V5, V311, BrokerAddress, BrokerRing, parse_broker_list
 from device.mqtt.failures import explain_connect_error, explain_early_close
 from device.mqtt.figures import ConnectionFigures
+from device.mqtt.netloop import NetworkLoop
 from device.mqtt.sender import OutboxSender
 from device.mqtt.topics import Topics
 from device.mqtt.transport import connect_options, make_paho, nodelay, paho_protocol, point_at
@@ -122,6 +123,7 @@ class MqttClient:
         self._dropped = threading.Event()
         self._sender: threading.Thread | None = None
         self._supervisor: threading.Thread | None = None
+        self._net: NetworkLoop | None = None
         self._got_connack = False
         self.connected_at = 0.0  # wall time of the current connection
         self._extra_subs: dict[str, tuple[int, CommandHandler]] = {}
@@ -163,6 +165,7 @@ class MqttClient:
         deadline = time.monotonic() + timeout
         self._stop.set()
         self.sender.room.set()
+        self.sender.kick()
         self.outbox.close()
         if self._sender is not None:
             self._sender.join(max(0.0, min(0.3, deadline - time.monotonic())))
@@ -175,19 +178,22 @@ class MqttClient:
         try:
             self._client.disconnect()
         finally:
-            self._client.loop_stop()
+            net = self._net
+            if net is not None:
+                net.stop(max(0.05, deadline - time.monotonic()))
+            self._client.close_wake()
         if self._supervisor is not None:
             self._supervisor.join(max(0.05, deadline - time.monotonic()))
         self._set_state("stopped")
 
     def network_alive(self) -> bool:
-        """The connection machinery works: the supervisor runs and, while connected, paho's thread."""
+        """The connection machinery works: the supervisor runs and, while connected, the network loop."""
         sup = self._supervisor
         if sup is None or not sup.is_alive():
             return False
         if self._connected.is_set():
-            t = getattr(self._client, "_thread", None)
-            return t is not None and t.is_alive()
+            net = self._net
+            return net is not None and net.alive()
         return True
 
     # -- the connection supervisor -------------------------------------------------------
@@ -207,15 +213,15 @@ class MqttClient:
                 log.exception("unexpected error while connecting (retrying)")
                 ok = False
             if ok and not self._stop.is_set():
-                self._client.loop_start()
+                net = self._net = NetworkLoop(self._client)
+                net.start()
                 while not self._dropped.wait(2.0) and not self._stop.is_set():
-                    t = getattr(self._client, "_thread", None)
-                    if t is None or not t.is_alive():
+                    if not net.alive():
                         log.error("the MQTT network thread ended; reconnecting")
                         break
                 if self._stop.is_set():
-                    return  # stop() publishes offline, disconnects and stops paho's loop
-                self._client.loop_stop()
+                    return  # stop() publishes offline, disconnects and stops the loop
+                net.stop()
                 if self._retry_now:  # refused MQTT 5: the same broker again, with 3.1.1
                     self._retry_now = False
                     continue
@@ -239,6 +245,7 @@ class MqttClient:
         b = self.ring.current
         where = b.where
         point_at(self._client, b, self.ring.protocol(), self.cfg.clean_session)
+        self._client.write_inline(not b.tls and b.transport == "tcp")
         try:
             self._client.connect(b.host, b.port, **connect_options(self.cfg, self.ring.protocol()))
             return True
@@ -298,6 +305,10 @@ class MqttClient:
             self.sender.note_direct(info.mid, topic)
         return True
 
+    def pump(self) -> None:
+        """Send what the outbox holds now, on this thread if it can (`OutboxSender.pump`)."""
+        self.sender.pump()
+
     def note_latest(self, entity: str, ts: float) -> None:
         """Record the time of an entity's newest reading (decides backfill routing)."""
         self.sender.latest_ts[entity] = ts
@@ -319,7 +330,7 @@ class MqttClient:
         if self.ring.connected():
             self.figures.failed_over(self.broker)
         self.connected_at = time.time()
-        self.sender.boundary = self.outbox.last_id()
+        self.sender.connected(self.outbox.last_id())
         if self.last_error is not None:
             log.info("connection problem cleared (was: %s)", self.last_error)
         self.last_error = None
@@ -333,6 +344,7 @@ class MqttClient:
         log.info("connected to %s (%s)", self.broker.display,
                  "MQTT 5" if self.protocol == mqtt.MQTTv5 else "MQTT 3.1.1")
         self._connected.set()
+        self.sender.kick()  # the backlog, and what was queued while the connection was down
         self._set_state("connected")
         for hook in self._connected_hooks:
             try:

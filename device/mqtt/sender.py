@@ -2,9 +2,15 @@
 
 Theory of operation
 -------------------
-One thread (`mqtt-sender`) takes messages from the outbox while the connection is
-up and hands them to paho, keeping at most `window` QoS>0 messages unacknowledged;
-each PUBACK (`acked`, on paho's thread) acknowledges its outbox row. paho re-sends
+Messages go from the outbox to paho while the connection is up, at most `window` QoS>0
+messages unacknowledged; each PUBACK (`acked`, on the network thread) acknowledges its
+outbox row. Whoever puts a reading in the outbox calls `pump()` next, which sends what
+is pending *on the caller's thread* (the poll thread: paho then writes the packet on
+that thread too, `device.mqtt.netloop`) — one thread hand-off per reading fewer. Only
+one thread sends at a time (`_sending`), so the order on the wire is the outbox's. When
+`pump()` cannot send — the connection is down, the window is full, or another thread
+is sending — the `mqtt-sender` thread does: it drains the backlog after a connect, waits
+for room, and takes over from a `pump()` that found the lock taken (`kick`). paho re-sends
 its unacknowledged messages after a reconnect (same Client object), so nothing is
 handed over twice within one run; rows in flight when the process died are pending
 again in the next run (durable outbox).
@@ -54,7 +60,11 @@ class OutboxSender:
         self._early_acks: dict[int, float] = {}
         self._direct: dict[int, str] = {}  # mid -> topic of recent direct QoS>0 publishes
         self.room = threading.Event()
+        self._sending = threading.Lock()  # one sender at a time: the outbox's order on the wire
+        self._kick = threading.Event()  # work for the sender thread
         self.boundary = 0  # outbox id high-water mark when the current connection came up
+        self._backlog = True  # rows at or below `boundary` may still be pending
+        self._connection = 0  # counts connects (a round that began before one decides nothing)
         self.latest_ts: dict[str, float] = {}
         self.published = 0
         self.backfilled = 0
@@ -71,6 +81,36 @@ class OutboxSender:
                 for old in list(self._direct)[:512]:
                     del self._direct[old]
 
+    def connected(self, last_id: int) -> None:
+        """A connection came up while the outbox's newest id was `last_id`: the backfill boundary."""
+        self.boundary = last_id
+        self._connection += 1
+        self._backlog = True
+        self._kick.set()
+
+    def kick(self) -> None:
+        """Have the sender thread look at the outbox (after a connect, or a pump that could not send)."""
+        self._kick.set()
+
+    def pump(self) -> None:
+        """Send what is pending now, on this thread; or leave it to the sender thread."""
+        if not self._connected.is_set():
+            return  # sent by the sender thread after the connect
+        if not self._sending.acquire(blocking=False):
+            self._kick.set()  # another thread is sending and may have taken its batch already
+            return
+        try:
+            while True:
+                with self._lock:
+                    room = self.window - len(self._inflight)
+                if room <= 0:
+                    self._kick.set()  # the window is full: the sender thread waits for room
+                    return
+                if self._round(room) < room:
+                    return  # all that was pending is sent
+        finally:
+            self._sending.release()
+
     def run(self) -> None:
         """The sender thread's loop, until `stop` is set."""
         while not self._stop.is_set():
@@ -83,20 +123,31 @@ class OutboxSender:
                     self.room.wait(0.5)
                     self.room.clear()
                     continue
-                self._round(room)
+                self._kick.clear()
+                with self._sending:
+                    sent = self._round(room)
+                if sent == 0:
+                    self._kick.wait(2.0)  # a pump that could not send, a connect or stop() wakes it
             except Exception:
                 log.exception("sender error (continuing)")
                 time.sleep(0.1)
 
-    def _round(self, room: int) -> None:
+    def _round(self, room: int) -> int:
+        """Send up to `room` pending messages (the `_sending` lock held); how many it sent."""
         # Live lane first (readings put since this connection came up), then the oldest
         # backlog with the room left: the live topics stay current while a backlog drains.
-        boundary = self.boundary
+        boundary, connection = self.boundary, self._connection
         batch = self.outbox.take_after(boundary, room)
-        batch += self.outbox.take(room - len(batch))
+        if self._backlog and len(batch) < room:
+            older = self.outbox.take(room - len(batch))
+            if len(older) < room - len(batch) and connection == self._connection:
+                self._backlog = False  # nothing pending at all: no backlog until the next connect
+            batch += older
         if not batch:
-            self.outbox.wait(2.0)  # put() and stop() wake it at once
-            return
+            return 0
+        if len(batch) == 1:
+            self.send(batch[0], boundary)
+            return 1
         # A backlog reading followed by a newer one of its entity in this batch is
         # history too, even before the first new reading has been taken.
         last: dict[str, int] = {}
@@ -106,6 +157,7 @@ class OutboxSender:
         for q in batch:
             newer = q.msg.entity is not None and last[q.msg.entity] != q.id
             self.send(q, boundary, newer)
+        return len(batch)
 
     def topic_for(self, q: Queued, boundary: int, newer_in_batch: bool = False) -> str:
         m = q.msg

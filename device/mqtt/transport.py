@@ -19,6 +19,7 @@ from paho.mqtt.properties import Properties
 from device.config.model import MqttSection
 from device.errors import TlsError
 from device.mqtt.brokers import V5, BrokerAddress
+from device.mqtt.netloop import SerialPaho
 
 log = logging.getLogger("pi2mqtt.mqtt")
 
@@ -29,13 +30,14 @@ def paho_protocol(version: str) -> MQTTProtocolVersion:
 
 
 def make_paho(cfg: MqttSection, brokers: list[BrokerAddress], client_id: str, version: str, *,
-              will_topic: str, password: str | None, window: int) -> mqtt.Client:
+              will_topic: str, password: str | None, window: int) -> SerialPaho:
     """The paho Client for this device: will, credentials, TLS, in-flight window; paho's own
     reconnect off (the client's supervisor reconnects and fails over)."""
     first = brokers[0]
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho_protocol(version),
-                         clean_session=cfg.clean_session if version != V5 else None,
-                         reconnect_on_failure=False, transport=first.transport)
+    client = SerialPaho(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho_protocol(version),
+                        clean_session=cfg.clean_session if version != V5 else None,
+                        reconnect_on_failure=False, transport=first.transport)
+    client.serialise()
     client.enable_logger(logging.getLogger("pi2mqtt.paho"))
     client.will_set(will_topic, "offline", qos=1, retain=True)
     with_user = next((b for b in brokers if b.username), None)
