@@ -178,7 +178,10 @@ class RadioMachine:
         """Resume `task` until its next chip call, its next wait, or its end."""
         r = self.state
         try:
-            step = task.gen.throw(error) if error is not None else task.gen.send(value)  # type: ignore[arg-type]
+            if error is not None:
+                step = task.gen.throw(error)
+            else:
+                step = next(task.gen) if value is None else task.gen.send(value)
         except StopIteration as stop:
             self._finish(task, stop.value, None)
             return
