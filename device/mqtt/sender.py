@@ -4,9 +4,9 @@ Theory of operation
 -------------------
 Messages go from the outbox to paho while the connection is up, at most `window` QoS>0
 messages unacknowledged; each PUBACK (`acked`, on the network thread) acknowledges its
-outbox row. Whoever puts a reading in the outbox calls `pump()` next, which sends what
-is pending *on the caller's thread* (the poll thread: paho then writes the packet on
-that thread too, `device.mqtt.netloop`) — one thread hand-off per reading fewer. Only
+outbox row. Whoever puts readings in the outbox calls `pump()` next (a poll thread once
+per tick), which sends what is pending *on the caller's thread* (paho then writes the
+packets on that thread too, `device.mqtt.netloop`) — one thread hand-off fewer. Only
 one thread sends at a time (`_sending`), so the order on the wire is the outbox's. When
 `pump()` cannot send — the connection is down, the window is full, or another thread
 is sending — the `mqtt-sender` thread does: it drains the backlog after a connect, waits
@@ -17,7 +17,8 @@ again in the next run (durable outbox).
 
 Backfill: at each connect the client sets `boundary` to the outbox's newest id.
 Each round the sender first takes readings put *after* that (live lane,
-`take_after`), then the oldest backlog (ids <= boundary) with the room left.
+`take_after`), then the oldest backlog (ids <= boundary) with the room left (until a
+round finds no backlog left: none appears again before the next connect).
 Live-lane readings go to their entity topic; a backlog reading goes to the entity
 topic only when it is the newest reading of its entity taken by this process (none
 newer taken, none after it in the round), else to `…/backfill`. So the live topic is
