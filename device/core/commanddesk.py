@@ -2,9 +2,10 @@
 
 Theory of operation
 -------------------
-A command arrives on paho's thread (`on_command`), passes a rate limit (over it: answered
-RATE_LIMITED at once, not queued) and is queued to one worker thread (`commands`), so
-commands are applied one at a time in the order they arrived. An oversized payload is
+A command arrives on the network thread (`on_command`, a paho callback on `mqtt-net`),
+passes a rate limit (over it: answered RATE_LIMITED at once, not queued) and is queued
+to one worker thread (`commands`), so commands are applied one at a time in the order
+they arrived. An oversized payload is
 queued as its size only and refused unparsed in its turn (TOO_LARGE). The worker holds
 the daemon's reconfigure lock while it applies a command (a reload waits, and a command
 waits for the devices being rebuilt), validates it, applies it to the output or hands
