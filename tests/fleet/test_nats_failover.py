@@ -47,6 +47,11 @@ def covered(t: Tally) -> int:
     return n
 
 
+def first_arrivals(seqs: list[int]) -> list[int]:
+    """`seqs` without the repeats of numbers already seen (QoS 1 duplicates)."""
+    return list(dict.fromkeys(seqs))
+
+
 def test_fleet_kill_the_daemons_nats_node_fails_over_with_no_reading_lost(
     nats_cluster: NatsCluster, spawn_daemon: Callable[..., DaemonProcess], tmp_path: Path
 ) -> None:
@@ -89,7 +94,9 @@ def test_fleet_kill_the_daemons_nats_node_fails_over_with_no_reading_lost(
     got = set(live) | set(back)
     missing = sorted(set(range(min(got), max(got) + 1)) - got)
     assert not missing, f"{len(missing)} readings lost: {missing[:20]}"
-    assert live == sorted(live) and back == sorted(back)
+    # QoS 1 is at least once: a node may deliver a message twice (NATS did, once, in CI:
+    # live seq 39, 40, 39). Order is judged on each number's first arrival.
+    assert first_arrivals(live) == sorted(set(live)) and first_arrivals(back) == sorted(set(back))
     outage = doc["mqtt"]["last_failover"]["outage_s"]
     print(f"\nNATS failover: {len(got)} readings (seq {min(got)}-{max(got)}), {len(back)} backfilled, "
           f"0 lost, {len(live) + len(back) - len(got)} duplicates; daemon without a broker "
