@@ -113,7 +113,7 @@ def run_demo(args: argparse.Namespace) -> int:
                 daemon.stop()
                 from device.app.pinfactory import release_pin_factory
 
-                threading.Thread(target=release_pin_factory, daemon=True).start()
+                threading.Thread(target=release_pin_factory, args=(daemon.devices_closed,), daemon=True).start()
             broker.stop()
         if daemon is not None:
             print_summary(daemon, elapsed)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -121,8 +122,16 @@ def _make(factory_class: Callable[..., Factory], simulated: Config | None) -> Fa
     return factory_class(place=partial(place_all, simulated))
 
 
-def release_pin_factory() -> None:
-    """Close the default factory (after every device is closed)."""
+def release_pin_factory(after: threading.Event | None = None, timeout: float = 10.0) -> None:
+    """Close the default factory once every device is closed (`after` set).
+
+    A device's own threads (gpiozero's sampling queues) read their pin until the device
+    is closed; closing the pins under them would end those threads with a traceback. If
+    the devices do not close within `timeout`, the factory is left as it is (the process
+    is on its way out).
+    """
+    if after is not None and not after.wait(timeout):
+        return
     factory = Device.pin_factory
     Device.pin_factory = None
     if factory is not None:

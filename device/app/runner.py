@@ -193,7 +193,7 @@ class Supervisor:
             self.daemon.stop()
             from device.app.pinfactory import release_pin_factory
 
-            threading.Thread(target=release_pin_factory, daemon=True).start()
+            threading.Thread(target=release_pin_factory, args=(self.daemon.devices_closed,), daemon=True).start()
 
     @property
     def running(self) -> Daemon:
@@ -221,6 +221,7 @@ class Supervisor:
         old.stop(offline=False)
         from device.app.pinfactory import release_pin_factory
 
+        old.devices_closed.wait(5.0)  # its sampling threads stop reading before the pins close
         release_pin_factory()
         try:
             self.daemon = start_daemon(new, self.state_dir)

@@ -93,6 +93,7 @@ class Daemon:
         self._reconfigure_lock = threading.Lock()  # a command waits while the devices are rebuilt
         self.started_at = time.time()
         self.first_publish_at: float | None = None
+        self.devices_closed = threading.Event()  # set once the devices stop() closes are closed
         self.client = MqttClient(cfg.mqtt, self.topics, self.outbox, password=password, on_state=self._on_mqtt_state)
         self.commands = CommandDesk(self, self.client, self.topics, self._reconfigure_lock)
         self.client.on_command = self.commands.on_command
@@ -291,6 +292,7 @@ class Daemon:
         """A function that closes today's devices and services (run on a helper thread)."""
         groups, services, comps = list(self.groups), list(self.services.values()), list(self.components)
         link, led = self.link, self.status_led
+        closed = self.devices_closed = threading.Event()  # these devices', not a reload's before
 
         def close_all() -> None:
             for g in groups:
@@ -307,6 +309,7 @@ class Daemon:
             if led is not None:
                 led.show("stopped")
                 led.close()
+            closed.set()
 
         return close_all
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,25 @@ def test_no_gpio_factory_serves_internal_devices_and_refuses_pins(tmp_path: Path
             assert cpu.temperature == pytest.approx(51.234)
         with pytest.raises(Exception, match="no GPIO device is configured"):
             factory.pin(17)
+    finally:
+        release_pin_factory()
+
+
+def test_the_factory_is_released_only_after_the_devices_closed() -> None:
+    """Closing the pins under a device still sampling them (gpiozero's queue threads of a
+    light or distance sensor) ended those threads with a traceback at shutdown."""
+    factory = load_pin_factory(None, needs_gpio=False) if not os.environ.get("GPIOZERO_PIN_FACTORY") else None
+    if factory is None:
+        pytest.skip("GPIOZERO_PIN_FACTORY is set in this environment")
+    closed = threading.Event()
+    releaser = threading.Thread(target=release_pin_factory, args=(closed,), daemon=True)
+    try:
+        releaser.start()
+        releaser.join(0.3)
+        assert releaser.is_alive() and Device.pin_factory is factory
+        closed.set()
+        releaser.join(10)
+        assert not releaser.is_alive() and Device.pin_factory is None
     finally:
         release_pin_factory()
 
