@@ -15,6 +15,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -98,36 +99,55 @@ def poll(cond: Callable[[], bool], timeout: float, what: str, every: float = 0.0
 
 
 class NotifySocket:
-    """A datagram socket standing in for systemd's $NOTIFY_SOCKET."""
+    """A datagram socket standing in for systemd's $NOTIFY_SOCKET, read all the time as
+    systemd reads it (the daemon drops a notification its reader's full queue refuses)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(str(path))
         self.received: list[dict[str, str]] = []
+        self._seen = 0  # how many of `received` the waits have looked at
+        self._closed = False
+        self._arrived = threading.Condition()
+        self._reader = threading.Thread(target=self._read, name="notify-socket", daemon=True)
+        self._reader.start()
 
-    def next(self, timeout: float = 10.0) -> dict[str, str]:
-        self.sock.settimeout(timeout)
-        data = self.sock.recv(65536).decode()
-        msg = dict(line.split("=", 1) for line in data.splitlines() if "=" in line)
-        self.received.append(msg)
-        return msg
+    def _read(self) -> None:
+        while True:
+            try:
+                data = self.sock.recv(65536).decode()
+            except OSError:
+                return  # closed
+            if self._closed:
+                return
+            msg = dict(line.split("=", 1) for line in data.splitlines() if "=" in line)
+            with self._arrived:
+                self.received.append(msg)
+                self._arrived.notify_all()
 
     def wait_for(self, pred: Callable[[dict[str, str]], bool], timeout: float = 10.0,
                  what: str = "notification") -> dict[str, str]:
+        """The first notification not yet looked at by a wait that satisfies `pred`."""
         deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"timed out waiting for {what}; got {self.received[-10:]}")
-            try:
-                msg = self.next(left)
-            except TimeoutError:
-                continue
-            if pred(msg):
-                return msg
+        with self._arrived:
+            while True:
+                while self._seen < len(self.received):
+                    msg = self.received[self._seen]
+                    self._seen += 1
+                    if pred(msg):
+                        return msg
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"timed out waiting for {what}; got {self.received[-10:]}")
+                self._arrived.wait(left)
 
     def close(self) -> None:
+        self._closed = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.sock.close()
 
 

@@ -23,7 +23,9 @@ def notify(state: str) -> bool:
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as s:
             s.connect(addr)
-            s.sendall(state.encode("utf-8", "replace"))
+            # Never wait: when the reader's queue is full (net.unix.max_dgram_qlen, 10 by
+            # default) a blocking send would hold the main loop, and a stop, until it reads.
+            s.send(state.encode("utf-8", "replace"), socket.MSG_DONTWAIT)
         return True
     except (OSError, ValueError):
         return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,3 +111,16 @@ def test_sdnotify_watchdog_interval_unset_or_bad_is_none(monkeypatch: pytest.Mon
     else:
         monkeypatch.setenv("WATCHDOG_USEC", value)
     assert sdnotify.watchdog_interval() is None
+
+
+def test_sdnotify_never_waits_for_a_reader_that_does_not_read(notify_socket: socket.socket) -> None:
+    """A full queue drops the notification: a blocking send held a daemon's stop forever
+    (STOPPING=1 behind ten unread STATUS lines) when its reader had stopped reading."""
+    sent: list[bool] = []
+    sender = threading.Thread(target=lambda: sent.extend(sdnotify.status(f"n{i}") for i in range(64)),
+                              daemon=True)
+    sender.start()
+    sender.join(10)
+    assert not sender.is_alive(), "notify() blocked on a full socket"
+    assert sent[0] and not all(sent)  # the first were queued, the rest dropped
+    assert recv(notify_socket) == {"STATUS": "n0"}
