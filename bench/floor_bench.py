@@ -103,23 +103,18 @@ def start_daemon(port: int, work: Path, entities: int, rate: float, tag: str) ->
     return Proc("pi2mqtt", proc, rec)
 
 
-def measure_round(port: int, work: Path, entities: int, rate: float, seconds: float, rnd: int,
-                  floors: tuple[str, ...]) -> dict[str, tuple[float, int, float]]:
-    """CPU seconds, readings and window length for each publisher, all running together."""
-    starters: list[Callable[[], Proc]] = [lambda: start_daemon(port, work, entities, rate, f"{entities}x{rate:g}r{rnd}")]
-    if "batched" in floors:
-        starters.append(lambda: start_floor("batched_paho.py", port, "batched", entities, rate))
-    if "bare" in floors:
-        starters.append(lambda: start_floor("bare_paho.py", port, "bare", entities, rate))
+def run_together(starters: list[Callable[[], Proc]], seconds: float, rnd: int,
+                 label: Callable[[str], str] = str) -> dict[str, tuple[float, int, float]]:
+    """Start the publishers (in an order rotated by round `rnd`), let them settle, then
+    their CPU seconds, readings and window length over `seconds`, all running together."""
     shift = rnd % len(starters)
-    starters = starters[shift:] + starters[:shift]
     procs: list[Proc] = []
     try:
-        for s in starters:
+        for s in starters[shift:] + starters[:shift]:
             procs.append(s())
         for p in procs:  # start-up and the first retained flood settle
             if not p.rec.wait_first(30):
-                raise SystemExit(f"{p.label}: no reading within 20 s")
+                raise SystemExit(f"{p.label}: no reading within 30 s")
         time.sleep(2.0)
         for p in procs:
             p.mark()
@@ -128,11 +123,22 @@ def measure_round(port: int, work: Path, entities: int, rate: float, seconds: fl
         out = {}
         for p in procs:
             cpu, n = p.result()
-            out[p.label] = (cpu, n, time.monotonic() - t0)
+            out[label(p.label)] = (cpu, n, time.monotonic() - t0)
         return out
     finally:
         for p in procs:
             p.close()
+
+
+def measure_round(port: int, work: Path, entities: int, rate: float, seconds: float, rnd: int,
+                  floors: tuple[str, ...]) -> dict[str, tuple[float, int, float]]:
+    """CPU seconds, readings and window length for each publisher, all running together."""
+    starters: list[Callable[[], Proc]] = [lambda: start_daemon(port, work, entities, rate, f"{entities}x{rate:g}r{rnd}")]
+    if "batched" in floors:
+        starters.append(lambda: start_floor("batched_paho.py", port, "batched", entities, rate))
+    if "bare" in floors:
+        starters.append(lambda: start_floor("bare_paho.py", port, "bare", entities, rate))
+    return run_together(starters, seconds, rnd)
 
 
 def rng(values: list[float], fmt: str = "{:.0f}") -> str:

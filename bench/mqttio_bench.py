@@ -45,7 +45,7 @@ from benchlib import (
     stop,
     tempdir,
 )
-from floor_bench import Proc, rng, start_daemon, start_floor
+from floor_bench import Proc, rng, run_together, start_daemon, start_floor
 
 MQTTIO_PYTHON = "/tmp/mqttio-venv/bin/python"
 LABELS = ("pi2mqtt", "batched", "mqtt-io")
@@ -87,28 +87,7 @@ def measure_round(python: str, port: int, work: Path, entities: int, rate: float
                   rnd: int) -> dict[str, tuple[float, int, float]]:
     """CPU seconds, readings and window length of each publisher, the three running together."""
     todo = starters(python, port, work, entities, rate, f"{entities}x{rate:g}r{rnd}")
-    shift = rnd % len(todo)
-    procs: list[Proc] = []
-    try:
-        for s in todo[shift:] + todo[:shift]:
-            procs.append(s())
-        for p in procs:
-            if not p.rec.wait_first(30):
-                raise SystemExit(f"{p.label}: no reading within 30 s")
-        time.sleep(2.0)
-        for p in procs:
-            p.mark()
-        t0 = time.monotonic()
-        time.sleep(seconds)
-        out = {}
-        for p in procs:
-            cpu, n = p.result()
-            label = p.label if p.label in LABELS else "batched"
-            out[label] = (cpu, n, time.monotonic() - t0)
-        return out
-    finally:
-        for p in procs:
-            p.close()
+    return run_together(todo, seconds, rnd, label=lambda name: name if name in LABELS else "batched")
 
 
 def bench_cpu(python: str, port: int, work: Path, entities: int, rate: float, seconds: float, rounds: int) -> None:
