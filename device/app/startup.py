@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # importing the config (pydantic) waits until a command needs it (device/app/sslgate.py)
+if TYPE_CHECKING:  # importing the config waits until a command needs it (device/app/sslgate.py)
     from device.config import Config
 
 EXIT_OK = 0
@@ -68,11 +69,9 @@ def sim_environment(cfg: Config, config_path: Path, sim_dir: Path, *, auto: bool
         os.environ["HWSIM_AUTO"] = "1"
     if speed is not None:
         os.environ["HWSIM_SPEED"] = str(speed)
-    cpu = [c.model_copy(update={"sensor_file": sim_dir / "cpu_temp"}) for c in cfg.cpu_temperature]
-    gpio = cfg.gpio.model_copy(update={"pin_factory": "hwsim"})
-    cfg = cfg.model_copy(update={"cpu_temperature": cpu, "gpio": gpio})
+    cpu = [replace(c, sensor_file=sim_dir / "cpu_temp") for c in cfg.cpu_temperature]
+    cfg = replace(cfg, cpu_temperature=cpu, gpio=replace(cfg.gpio, pin_factory="hwsim"))
     if cfg.coprocessor is not None:
-        port = cfg.coprocessor.model_copy(update={"port": str(sim_dir / "ttyACM0")})
-        cfg = cfg.model_copy(update={"coprocessor": port})
+        cfg = replace(cfg, coprocessor=replace(cfg.coprocessor, port=str(sim_dir / "ttyACM0")))
     _simulated = cfg
     return cfg

@@ -10,12 +10,12 @@ and the rest of the daemon carries on.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from device.components.base import PolledComponent
 from device.components.kind import kind
-from device.config.durations import Duration
-from device.config.fragments import Polled
+from device.config.fragments import Interval, Polled
 from device.errors import CommandError, DeviceError, LinkError
 
 if TYPE_CHECKING:  # the link's types only: validating a config does not load the link
@@ -25,10 +25,11 @@ if TYPE_CHECKING:
     from device.components.seams import Assembly, SimBench
 
 
+@dataclass(frozen=True, kw_only=True)
 class Bme280Config(Polled):
     """The BME280 (I2C 0x76) on the co-processor: entities <name>_temperature/_humidity/_pressure."""
 
-    interval: Duration = 10.0
+    interval: Interval = 10.0
 
 
 class Bme280Sensor(PolledComponent):

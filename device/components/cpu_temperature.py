@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from device.components.base import PolledComponent
 from device.components.kind import kind
 from device.components.polled import SharedFile
-from device.config.durations import Duration
-from device.config.fragments import Polled
+from device.config.fragments import Interval, Polled
 from device.errors import DeviceError
 
 if TYPE_CHECKING:
@@ -18,9 +18,10 @@ if TYPE_CHECKING:
     from device.components.seams import Assembly, SimBench
 
 
+@dataclass(frozen=True, kw_only=True)
 class CpuTemperatureConfig(Polled):
     sensor_file: Path = Path("/sys/class/thermal/thermal_zone0/temp")
-    interval: Duration = 10.0
+    interval: Interval = 10.0
 
 
 class CpuTemp(PolledComponent):

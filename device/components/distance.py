@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from pydantic import Field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
 
 from device.components.base import PolledComponent, close_quietly
 from device.components.kind import kind
 from device.components.polled import require_sample
-from device.config.durations import Duration
-from device.config.fragments import BcmPin, Polled
+from device.config.fragments import BcmPin, Interval, Polled
+from device.config.rules import Range
 
 if TYPE_CHECKING:
     from gpiozero import DistanceSensor, Factory
@@ -18,11 +17,12 @@ if TYPE_CHECKING:
     from device.components.seams import Assembly, SimBench
 
 
+@dataclass(frozen=True, kw_only=True)
 class DistanceConfig(Polled):
     echo: BcmPin
     trigger: BcmPin
-    max_distance: float = Field(default=2.0, gt=0, le=10)
-    interval: Duration = 1.0
+    max_distance: Annotated[float, Range(gt=0, le=10)] = 2.0
+    interval: Interval = 1.0
 
 
 class Distance(PolledComponent):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from device.components.base import PolledComponent, close_quietly
 from device.components.kind import kind
 from device.components.polled import require_sample
 from device.config.durations import Duration
-from device.config.fragments import BcmPin, Polled
+from device.config.fragments import BcmPin, Interval, Polled
 
 if TYPE_CHECKING:
     from gpiozero import Factory, LightSensor
@@ -16,10 +17,11 @@ if TYPE_CHECKING:
     from device.components.seams import Assembly, SimBench
 
 
+@dataclass(frozen=True, kw_only=True)
 class LightConfig(Polled):
     pin: BcmPin
     charge_time_limit: Duration = 0.01
-    interval: Duration = 1.0
+    interval: Interval = 1.0
 
 
 class LightLevel(PolledComponent):

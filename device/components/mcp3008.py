@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import TYPE_CHECKING, Literal
-
-from pydantic import Field
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from device.components.base import EntityInfo, PolledComponent, close_quietly
 from device.components.kind import kind
-from device.config.durations import Duration
-from device.config.fragments import Polled
+from device.config.fragments import Interval, Polled
+from device.config.rules import Range
 
 if TYPE_CHECKING:
     from gpiozero import MCP3008, Factory
@@ -18,14 +16,15 @@ if TYPE_CHECKING:
     from device.components.seams import Assembly, SimBench
 
 
+@dataclass(frozen=True, kw_only=True)
 class Mcp3008Config(Polled):
-    channel: int = Field(ge=0, le=7)
+    channel: Annotated[int, Range(ge=0, le=7)]
     select: Literal[0, 1] = 0
-    vref: float = Field(default=3.3, gt=0, le=5.5)
+    vref: Annotated[float, Range(gt=0, le=5.5)] = 3.3
     unit: str = "V"
     scale: float = 1.0
     offset: float = 0.0
-    interval: Duration = 1.0
+    interval: Interval = 1.0
 
 
 class Mcp3008Channel(PolledComponent):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from device.components.binary import BinaryInput
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from device.components.seams import Assembly, SimBench
 
 
+@dataclass(frozen=True, kw_only=True)
 class MotionConfig(Binary):
     debounce: Duration = 0.0
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
-
-from pydantic import Field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
 
 from device.components.base import OutputComponent, close_quietly
 from device.components.kind import kind
 from device.config.fragments import BcmPin, Entity
+from device.config.rules import Range
 from device.errors import CommandError
 
 if TYPE_CHECKING:
@@ -19,11 +19,12 @@ if TYPE_CHECKING:
     from device.core.values import Json
 
 
+@dataclass(frozen=True, kw_only=True)
 class PwmLedConfig(Entity):
     pin: BcmPin
     active_high: bool = True
-    initial: float = Field(default=0.0, ge=0, le=1)
-    frequency: int = Field(default=100, ge=1, le=10_000)
+    initial: Annotated[float, Range(ge=0, le=1)] = 0.0
+    frequency: Annotated[int, Range(ge=1, le=10_000)] = 100
 
 
 class PwmLedOutput(OutputComponent):

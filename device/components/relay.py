@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from device.components.kind import kind
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
     from device.components.seams import Assembly, SimBench
 
 
+@dataclass(frozen=True, kw_only=True)
 class RelayConfig(OutputConfig):
     active_high: bool = False
 

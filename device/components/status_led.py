@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from device.components.base import close_quietly
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from device.components.seams import SimBench
 
 
+@dataclass(frozen=True, kw_only=True)
 class StatusLedConfig(Section):
     pin: BcmPin
     active_high: bool = True

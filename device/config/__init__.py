@@ -2,21 +2,32 @@
 
 `load_config(path)` raises `ConfigError` whose `problems` are lines of the form
 `FILE: key.path: message` (TOML syntax errors carry their line), ready to print.
+
+pydantic validates the schemas (stdlib dataclasses, device/config/fragments.py) and is
+imported only inside the functions that validate: importing this package, the schemas
+or a validated `Config` does not load it. `pi2mqtt run` validates in a short-lived
+child process (device/config/child.py) and never loads pydantic itself.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 import types
 import typing
 from pathlib import Path
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, TypeVar
 
 from device.config import checks
 from device.config.durations import Duration, format_duration, parse_duration
+from device.config.fragments import Section
 from device.config.model import DEVICE_KINDS, Config, Entity
 from device.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter, ValidationError
+
+S = TypeVar("S", bound=Section)
 
 __all__ = [
     "DEVICE_KINDS",
@@ -67,8 +78,10 @@ def parse_config(
             node = child
         else:
             node[last] = value
+    from pydantic import ValidationError
+
     try:
-        cfg = Config.model_validate(data)
+        cfg = adapter(Config).validate_python(data)
     except ValidationError as e:
         # Report the rules across sections too, for every part that is valid on its own.
         lines = _problems(e, data) + [f"{key}: {msg}" for key, msg in checks.problems(checks.salvage(data))]
@@ -77,6 +90,19 @@ def parse_config(
     if found:
         raise ConfigError([f"{source}: {key}: {msg}" for key, msg in found])
     return cfg
+
+
+_adapters: dict[type[Section], object] = {}
+
+
+def adapter(schema: type[S]) -> TypeAdapter[S]:
+    """pydantic's validator for one schema, built once per process (imports pydantic)."""
+    from pydantic import TypeAdapter
+
+    found = _adapters.get(schema)
+    if found is None:
+        found = _adapters[schema] = TypeAdapter(schema)
+    return typing.cast("TypeAdapter[S]", found)
 
 
 def _toml_message(e: tomllib.TOMLDecodeError) -> str:
@@ -98,24 +124,30 @@ def _loc_text(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
-def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
-    """The model class that holds the key at `loc` (for "did you mean" hints)."""
-    model: type[BaseModel] = Config
+def _keys(schema: type[Section]) -> list[str]:
+    """The keys a section takes, in declaration order."""
+    return [f.name for f in dataclasses.fields(schema)]
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[Section] | None:
+    """The section class that holds the key at `loc` (for "did you mean" hints)."""
+    model: type[Section] = Config
+    hints = typing.get_type_hints(model, include_extras=False)
     for part in loc:
         if isinstance(part, int):
             continue
-        field = model.model_fields.get(part)
-        if field is None:
+        if part not in _keys(model):
             return None
-        found = _model_in(field.annotation)
+        found = _model_in(hints[part])
         if found is None:
             return None
         model = found
+        hints = typing.get_type_hints(model, include_extras=False)
     return model
 
 
-def _model_in(annotation: object) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+def _model_in(annotation: object) -> type[Section] | None:
+    if isinstance(annotation, type) and issubclass(annotation, Section):
         return annotation
     origin = typing.get_origin(annotation)
     if origin in (list, typing.Union, types.UnionType):
@@ -136,26 +168,28 @@ def _problems(e: ValidationError, data: dict[str, object]) -> list[str]:
         loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
         kind = err["type"]
         where = _loc_text(loc)
-        if kind == "extra_forbidden":
+        if kind in ("extra_forbidden", "unexpected_keyword_argument"):
             key = str(loc[-1])
             model = _model_at(loc[:-1])
             hint = ""
             if model is not None:
-                close = difflib.get_close_matches(key, list(model.model_fields), n=1, cutoff=0.6)
+                close = difflib.get_close_matches(key, _keys(model), n=1, cutoff=0.6)
                 if close:
                     hint = f"; did you mean {close[0]!r}?"
                 else:
-                    hint = f"; known keys: {', '.join(model.model_fields)}"
+                    hint = f"; known keys: {', '.join(_keys(model))}"
             elif not loc[:-1]:
-                close = difflib.get_close_matches(key, list(Config.model_fields), n=1, cutoff=0.6)
+                close = difflib.get_close_matches(key, _keys(Config), n=1, cutoff=0.6)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
             lines.append(f"{where}: unknown key{hint}")
-        elif kind == "missing":
+        elif kind in ("missing", "missing_argument"):
             lines.append(f"{where}: required key is missing")
         else:
             msg = err["msg"]
             if msg.startswith("Value error, "):
                 msg = msg[len("Value error, "):]
+            elif kind == "dataclass_type":  # a section given as something else than a table
+                msg = msg.replace("should be a dictionary or an instance of", "should be a valid dictionary or instance of")
             got = err.get("input")
             shown = "" if isinstance(got, dict | list) or kind.startswith("value_error") else f" (got {got!r})"
             lines.append(f"{where}: {msg}{shown}")

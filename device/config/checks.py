@@ -11,19 +11,19 @@ whatever `run` would refuse at start-up, `check` refuses first (exit 2).
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
-
+from device.config.fragments import Section
 from device.config.model import DEVICE_KINDS, Config, CoprocessorConfig, Entity, StatusLedConfig
 from device.config.radio_schema import RadioConfig
 
 Problem = tuple[str, str]  # (key path, message)
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound=Section)
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def parts_of(cfg: Config) -> Parts:
     entries = tuple(
         (f"{kind}[{i}]", e) for kind in DEVICE_KINDS for i, e in enumerate(getattr(cfg, kind))
     )
-    return Parts(entries, cfg.coprocessor, cfg.radio, cfg.status_led, cfg.mqtt.model_dump())
+    return Parts(entries, cfg.coprocessor, cfg.radio, cfg.status_led, dataclasses.asdict(cfg.mqtt))
 
 
 def salvage(data: dict[str, object]) -> Parts:
@@ -69,8 +69,12 @@ def salvage(data: dict[str, object]) -> Parts:
 def _valid(model: type[M], value: object) -> M | None:
     if not isinstance(value, dict):
         return None
+    from pydantic import ValidationError  # only a file with problems is salvaged
+
+    from device.config import adapter
+
     try:
-        return model.model_validate(value)
+        return adapter(model).validate_python(value)
     except ValidationError:
         return None
 
@@ -165,15 +169,17 @@ def _files(mqtt: dict[str, object]) -> Iterator[Problem]:
     """Files the daemon opens at start: they must exist, be readable, and hold what they should."""
     raw = mqtt.get("tls")
     tls: dict[str, object] = raw if isinstance(raw, dict) else {}
-    paths = {
+    given = {
         "mqtt.password_file": mqtt.get("password_file"),
         "mqtt.tls.ca_file": tls.get("ca_file"),
         "mqtt.tls.cert_file": tls.get("cert_file"),
         "mqtt.tls.key_file": tls.get("key_file"),
     }
+    # Absent, or not a path: a type error pydantic reports (and nothing to open here).
+    paths: dict[str, str | Path | None] = {k: v if isinstance(v, str | Path) else None for k, v in given.items()}
     bad = set()
     for key, value in paths.items():
-        if not isinstance(value, str | Path):  # absent, or a type error pydantic reports
+        if value is None:
             continue
         why = _unreadable(Path(value))
         if why:
@@ -196,7 +202,7 @@ def _unreadable(p: Path) -> str | None:
         return f"cannot read: {e.strerror}"
 
 
-def _tls_contents(paths: dict[str, object], bad: Iterable[str]) -> Iterator[Problem]:
+def _tls_contents(paths: Mapping[str, str | Path | None], bad: Iterable[str]) -> Iterator[Problem]:
     """Load the CA and the client certificate as the MQTT client will, so their errors come now."""
     ca, cert, key = paths["mqtt.tls.ca_file"], paths["mqtt.tls.cert_file"], paths["mqtt.tls.key_file"]
     if ca is None and cert is None:

@@ -6,7 +6,7 @@ import math
 import re
 from typing import Annotated
 
-from pydantic import BeforeValidator
+from device.config.rules import Before
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 _RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|m|h)\s*$")
@@ -43,4 +43,6 @@ def format_duration(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+Duration = Annotated[float, Before(parse_duration)]
+# A bounded duration puts its bounds before the parser, so that they apply to the seconds
+# (and a message shows them): `Annotated[float, Ge(0.2), Le(60.0), Before(parse_duration)]`.

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-
-from device.config.durations import Duration
+from device.config.durations import parse_duration
 from device.config.fragments import BcmPin, Section
+from device.config.rules import Before, Range
 
 CONTROL_PINS = (
     "seek_up_pin", "seek_down_pin", "preset_next_pin", "preset_prev_pin", "mute_pin",
@@ -15,22 +15,22 @@ CONTROL_PINS = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
 class RadioConfig(Section):
     """An FM tuner behind the co-processor (needs `[coprocessor]`)."""
 
     name: str = "radio"
     chip: Literal["auto", "rda5807m", "si4703"] = "auto"
     region: Literal["europe", "us", "japan", "wide", "rda_87", "oirt"] = "europe"
-    spacing_khz: int | None = Field(default=None, description="channel raster; default: the region's")
-    seek_threshold: int = Field(default=25, ge=0, le=127, description="dBµV")
-    volume: int = Field(default=8, ge=0, le=15)
-    frequency: float | None = Field(default=None, description="MHz tuned at first start; default: band bottom")
+    spacing_khz: int | None = None  # channel raster; default: the region's
+    seek_threshold: Annotated[int, Range(ge=0, le=127)] = 25  # dBµV
+    volume: Annotated[int, Range(ge=0, le=15)] = 8
+    frequency: float | None = None  # MHz tuned at first start; default: band bottom
     softmute: bool = True
     rds: bool = True
-    status_interval: Duration = Field(default=1.0, ge=0.2, le=60.0, description="tuner status poll while idle")
-    scan_rds_time: Duration = Field(default=2.0, ge=0.0, le=10.0,
-                                    description="longest wait for a PS on each station a scan finds")
-    max_presets: int = Field(default=30, ge=1, le=99)
+    status_interval: Annotated[float, Range(ge=0.2, le=60.0), Before(parse_duration)] = 1.0  # tuner status poll while idle
+    scan_rds_time: Annotated[float, Range(ge=0.0, le=10.0), Before(parse_duration)] = 2.0  # longest wait for a PS on each station a scan finds
+    max_presets: Annotated[int, Range(ge=1, le=99)] = 30
     seek_up_pin: BcmPin | None = None
     seek_down_pin: BcmPin | None = None
     preset_next_pin: BcmPin | None = None
@@ -39,10 +39,9 @@ class RadioConfig(Section):
     encoder_a_pin: BcmPin | None = None
     encoder_b_pin: BcmPin | None = None
     buttons_pull_up: bool = True
-    bounce_time: Duration = Field(default=0.03, ge=0.0, le=1.0)
+    bounce_time: Annotated[float, Range(ge=0.0, le=1.0), Before(parse_duration)] = 0.03
 
-    @model_validator(mode="after")
-    def _pins(self) -> RadioConfig:
+    def check(self) -> None:
         used: dict[int, str] = {}
         for key in CONTROL_PINS:
             pin = getattr(self, key)
@@ -53,7 +52,6 @@ class RadioConfig(Section):
             used[pin] = key
         if (self.encoder_a_pin is None) != (self.encoder_b_pin is None):
             raise ValueError("a rotary encoder needs both encoder_a_pin and encoder_b_pin")
-        return self
 
     def control_pins(self) -> dict[str, int]:
         """The physical controls that are wired: config key -> BCM pin."""

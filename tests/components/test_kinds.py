@@ -15,6 +15,7 @@ import pytest
 from device.components.base import Component
 from device.components.kind import Kind
 from device.components.registry import KINDS
+from device.config import adapter
 from device.config.fragments import Entity
 from device.core.services import Service
 from tests.hwsim.test_wiring import SAMPLES
@@ -47,7 +48,7 @@ def test_kind_lives_in_one_module_named_after_it(k: Kind) -> None:
 
 @pytest.mark.parametrize("k", [k for k in KINDS if k.build is not None], ids=lambda k: k.key)
 def test_kind_builds_one_part_named_after_its_entry(k: Kind) -> None:
-    entry = k.schema.model_validate(SAMPLES[k.key])
+    entry = adapter(k.schema).validate_python(SAMPLES[k.key])
     parts = Parts()
     assert k.build is not None
     k.build(entry, parts)  # type: ignore[arg-type]

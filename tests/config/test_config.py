@@ -117,6 +117,12 @@ def test_config_tls_cert_needs_key() -> None:
     assert "cert_file and key_file go together" in ei.value.problems[0]
 
 
+def test_config_tls_file_that_is_not_a_path_is_one_problem() -> None:
+    with pytest.raises(ConfigError) as ei:
+        parse_config({"mqtt": {"tls": {"ca_file": 5}}}, source="F")
+    assert ei.value.problems == ["F: mqtt.tls.ca_file: Input is not a valid path for <class 'pathlib.Path'> (got 5)"]
+
+
 def test_config_password_and_file_exclusive() -> None:
     with pytest.raises(ConfigError) as ei:
         parse_config({"mqtt": {"password": "a", "password_file": "/p"}})
