@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         from device.app.sslgate import use_builtin_hashes
 
-        use_builtin_hashes()  # before anything imports hashlib (pydantic does)
+        use_builtin_hashes()  # before anything imports hashlib (paho does)
     try:
         if args.command == "check":
             return cmd_check(args)

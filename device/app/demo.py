@@ -28,7 +28,8 @@ from device.app.amqttbroker import AmqttBroker, amqtt_available
 from device.app.localbroker import Mosquitto, find_mosquitto
 from device.app.runner import start_daemon
 from device.app.startup import DEMO_CONFIG, sim_environment
-from device.config import Config, load_config
+from device.config import Config
+from device.config.child import load_config_in_child
 from device.core.daemon import Daemon
 from device.errors import ConfigError
 
@@ -83,7 +84,7 @@ def run_demo(args: argparse.Namespace) -> int:
         web: WebThread | None = None
         stop = threading.Event()
         try:
-            cfg = load_config(config_path, {"mqtt.url": broker.url})
+            cfg = load_config_in_child(config_path, {"mqtt.url": broker.url})  # no pydantic in the demo
             os.environ.setdefault("HWSIM_HOUR", "7")  # dawn: the sped-up day curve visibly rises
             cfg = sim_environment(cfg, config_path, work / "hwsim", auto=True, speed=600.0)
             print(f"pi2mqtt demo: broker {broker.url} ({broker.kind}), device {cfg.device.id!r}, "

@@ -1,6 +1,6 @@
 """Giving back the memory that start-up needed and the daemon does not.
 
-Importing and validating (pydantic builds its schemas, TOML is parsed, gpiozero
+Importing and starting (modules load, the validated config is unpickled, gpiozero
 probes the board) leaves freed blocks in the C heap. A daemon that runs for
 years should not keep them: one collection and `malloc_trim(0)` (glibc) return
 the free pages to the system. Elsewhere (musl, macOS) only the collection runs.
@@ -40,8 +40,8 @@ def limit_malloc_arenas(n: int = 2) -> None:
 def release_startup_memory() -> None:
     """Collect garbage, freeze what survived, hand free heap pages back to the OS (never raises).
 
-    `gc.freeze()` moves every object alive after start-up (modules, config, pydantic
-    schemas, components: the bulk of the heap, and none of it ever garbage) out of
+    `gc.freeze()` moves every object alive after start-up (modules, config,
+    components: the bulk of the heap, and none of it ever garbage) out of
     the collector's reach, so a later full collection scans only what the daemon
     made since; without it one takes 10-15 ms on a desktop CPU, several times that
     on a Pi, with every thread stopped.

@@ -2,7 +2,9 @@
 
 Theory of operation
 -------------------
-`run()` loads the config, opens the outbox it asks for (`[outbox]`), starts the
+`run()` has the config validated in a short-lived child process
+(device/config/child.py: pydantic is never loaded in the daemon), imports the daemon's
+modules meanwhile, opens the outbox the config asks for (`[outbox]`), starts the
 daemon and tells systemd `READY=1` at once (the broker may still be away: the
 daemon queues readings meanwhile). The main thread then runs `Daemon.run()`,
 whose per-tick callback (`Supervisor.tick`) sends `STATUS=` lines when the state
@@ -14,7 +16,7 @@ tied to the broker being reachable.
 Signals set flags and wake the loop; the work happens on the main thread.
 SIGTERM/SIGINT: `STOPPING=1`, stop the daemon (offline published, disconnect,
 outbox committed), exit 0 within 2 s even when a device read is stuck.
-SIGHUP: re-read the config file. Invalid → keep running on the old one, log the
+SIGHUP: re-read the config file (validated in a child, as at start). Invalid → keep running on the old one, log the
 problems and say so in `STATUS=`. Valid → `RELOADING=1` + `MONOTONIC_USEC`, stop
 the old daemon (bounded), start a new one, `READY=1`. If the new one cannot be
 started the old config is started again.
@@ -34,7 +36,8 @@ from typing import TYPE_CHECKING
 
 from device.app import sdnotify
 from device.app.startup import EXIT_OK, default_config_path, setup_logging, sim_environment
-from device.config import Config, ConfigError, load_config
+from device.config import Config, ConfigError
+from device.config.child import load_config_in_child, start
 from device.errors import Pi2MqttError
 
 if TYPE_CHECKING:  # imported when used: start-up loads only what the config needs
@@ -67,6 +70,35 @@ def uses_tls(cfg: Config) -> bool:
     from device.mqtt.brokers import parse_broker_list
 
     return any(b.tls for b in parse_broker_list(cfg.mqtt.urls))
+
+
+def tls_in_file(path: Path, overrides: dict[str, object]) -> bool | None:
+    """Whether the file (or `--broker`) asks for TLS, read before it is validated; None when
+    it cannot tell (the validation says why). The validated `mqtt.url` is the same text."""
+    import tomllib
+
+    from device.mqtt.brokers import parse_broker_list
+
+    url = overrides.get("mqtt.url")
+    if url is None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return None
+        mqtt = data.get("mqtt", {})
+        url = mqtt.get("url", "mqtt://localhost:1883") if isinstance(mqtt, dict) else None
+    if not isinstance(url, str | list):
+        return None
+    try:
+        return any(b.tls for b in parse_broker_list(url))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def warm_up() -> None:
+    """Import what every daemon runs on (paho, gpiozero, sqlite3, the core), as `start_daemon` would."""
+    import device.app.pinfactory
+    import device.core.daemon  # noqa: F401
 
 
 def start_daemon(cfg: Config, state_dir: Path) -> Daemon:
@@ -273,11 +305,24 @@ def run(args: argparse.Namespace) -> int:
     overrides: dict[str, object] = {}
     if args.broker:
         overrides["mqtt.url"] = args.broker
-    cfg = load_config(path, overrides)
-    setup_logging(args.log_level or cfg.log.level)
     from device.app.sslgate import keep_ssl_out, ssl_refused
 
+    # Validated in a child (pydantic stays out of the daemon) while this process imports
+    # what every daemon runs on, on the other core.
+    pending = start(path, overrides)
+    try:
+        tls = tls_in_file(path, overrides)
+        if tls is not None:
+            keep_ssl_out(tls)
+            warm_up()
+        cfg = pending.result()
+    except BaseException:
+        pending.cancel()
+        raise
+    setup_logging(args.log_level or cfg.log.level)
     keep_ssl_out(uses_tls(cfg))
+    if uses_tls(cfg) and ssl_refused():  # cannot be: the file's URLs are the config's
+        raise Pi2MqttError(f"{path}: mqtt.url: TLS was not expected; run again")
     state_dir = resolve_state_dir(cfg.device.state_dir)
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -291,7 +336,7 @@ def run(args: argparse.Namespace) -> int:
         return sim_environment(c, path.resolve(), state_dir / "hwsim") if args.sim else c
 
     def load() -> Config:
-        new = load_config(path, overrides)
+        new = load_config_in_child(path, overrides)
         if resolve_state_dir(new.device.state_dir) != state_dir:
             raise ConfigError([f"{path}: device.state_dir: changing it needs a restart, not a reload"])
         if uses_tls(new) and ssl_refused():

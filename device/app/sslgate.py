@@ -74,9 +74,9 @@ def use_builtin_hashes() -> bool:
     """hashlib and hmac on CPython's own hash code instead of OpenSSL's; True if it did.
 
     `hashlib` loads `_hashlib`, which maps libcrypto: ~3.5 MB of RSS (its file pages,
-    touched by OpenSSL's start-up) in a process that hashes next to nothing — pydantic
-    imports `secrets` (hence `hmac` and `hashlib`) for its secret types, and paho hashes
-    one WebSocket handshake key with SHA-1. With `_hashlib` kept out, `hashlib` and `hmac`
+    touched by OpenSSL's start-up) in a process that hashes next to nothing — paho imports
+    hashlib and hashes one WebSocket handshake key with SHA-1 (and pydantic, in the child
+    that validates the config, imports `secrets`, hence `hmac` and `hashlib`). With `_hashlib` kept out, `hashlib` and `hmac`
     fall back to the implementations built into CPython (md5, sha1, sha2, sha3, blake2:
     the same digests); only `hashlib.pbkdf2_hmac` and `scrypt` go, which `pi2mqtt run`
     never calls. TLS is unaffected: `_ssl` maps libssl and libcrypto by itself. Call it

@@ -40,6 +40,18 @@ def test_cli_bad_config_exit_2_with_file_key_and_message(tmp_path: Path, body: s
     assert "Traceback" not in r.stderr + r.stdout
 
 
+def test_cli_run_refuses_with_the_very_lines_of_check(tmp_path: Path) -> None:
+    # run validates in a child process (device/config/child.py); the user sees no difference.
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('[mqtt]\nurl = 5\nkeepalve = "10s"\n[outbox]\nspill_after = "2m"\n'
+                   '[[led]]\nname = "L"\npin = 5\n[[relay]]\nname = "r"\npin = 5\n[radio]\nvolume = 16\n')
+    env = dict(os.environ, STATE_DIRECTORY=str(tmp_path / "state"))
+    checked, ran = pi2mqtt("check", "--config", str(cfg), env=env), pi2mqtt("run", "--config", str(cfg), env=env)
+    assert checked.returncode == ran.returncode == 2
+    assert ran.stderr == checked.stderr and len(checked.stderr.splitlines()) == 5, checked.stderr
+    assert all(line.startswith(f"{cfg}: ") for line in ran.stderr.splitlines())
+
+
 def test_cli_missing_config_file(tmp_path: Path) -> None:
     r = pi2mqtt("check", "--config", str(tmp_path / "nope.toml"))
     assert r.returncode == 2
