@@ -25,11 +25,11 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from device.app.amqttbroker import AmqttBroker, amqtt_available
+from device.app.configload import load_config_in_child
 from device.app.localbroker import Mosquitto, find_mosquitto
 from device.app.runner import start_daemon
 from device.app.startup import DEMO_CONFIG, sim_environment
 from device.config import Config
-from device.config.child import load_config_in_child
 from device.core.daemon import Daemon
 from device.errors import ConfigError
 

@@ -35,12 +35,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from device.app import sdnotify
+from device.app.configload import begin, validated
 from device.app.startup import EXIT_OK, default_config_path, setup_logging, sim_environment
-from device.config import Config, ConfigError
-from device.config.child import load_config_in_child, start
-from device.errors import Pi2MqttError
+from device.errors import ConfigError, Pi2MqttError
 
 if TYPE_CHECKING:  # imported when used: start-up loads only what the config needs
+    from device.config import Config
     from device.core.daemon import Daemon
     from device.outbox.types import Outbox
 
@@ -296,29 +296,27 @@ def in_place(old: Config, new: Config) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from device.app.memtrim import limit_malloc_arenas
-
-    limit_malloc_arenas()
     from device.core.statedir import resolve_state_dir
 
     path = args.config or default_config_path()
     overrides: dict[str, object] = {}
     if args.broker:
         overrides["mqtt.url"] = args.broker
+    # First of all: the validated config from the cache, or a child validating it (pydantic
+    # stays out of the daemon) while this process imports the rest on the other core.
+    loading = begin(path, overrides, resolve_state_dir(None))
+    from device.app.memtrim import limit_malloc_arenas
+
+    limit_malloc_arenas()
     from device.app.sslgate import keep_ssl_out, ssl_refused
 
-    # Validated in a child (pydantic stays out of the daemon) while this process imports
-    # what every daemon runs on, on the other core.
-    pending = start(path, overrides)
-    try:
+    def meanwhile() -> None:  # on this core, while the child validates on the other
         tls = tls_in_file(path, overrides)
         if tls is not None:
             keep_ssl_out(tls)
             warm_up()
-        cfg = pending.result()
-    except BaseException:
-        pending.cancel()
-        raise
+
+    cfg = loading.result(meanwhile)
     setup_logging(args.log_level or cfg.log.level)
     keep_ssl_out(uses_tls(cfg))
     if uses_tls(cfg) and ssl_refused():  # cannot be: the file's URLs are the config's
@@ -336,7 +334,7 @@ def run(args: argparse.Namespace) -> int:
         return sim_environment(c, path.resolve(), state_dir / "hwsim") if args.sim else c
 
     def load() -> Config:
-        new = load_config_in_child(path, overrides)
+        new = validated(path, overrides, resolve_state_dir(None))
         if resolve_state_dir(new.device.state_dir) != state_dir:
             raise ConfigError([f"{path}: device.state_dir: changing it needs a restart, not a reload"])
         if uses_tls(new) and ssl_refused():

@@ -12,7 +12,6 @@ child process (device/config/child.py) and never loads pydantic itself.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 import types
 import typing
 from pathlib import Path
@@ -25,6 +24,8 @@ from device.config.model import DEVICE_KINDS, Config, Entity
 from device.errors import ConfigError
 
 if TYPE_CHECKING:
+    import tomllib
+
     from pydantic import TypeAdapter, ValidationError
 
 S = TypeVar("S", bound=Section)
@@ -44,6 +45,8 @@ __all__ = [
 
 def load_config(path: Path | str, overrides: dict[str, object] | None = None) -> Config:
     """Read and validate a config file; `overrides` (dotted keys) win over the file."""
+    import tomllib  # not for the daemon, which takes its config validated (device/config/child.py)
+
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")

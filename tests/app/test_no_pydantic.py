@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from device.app.configload import Pending, start
 from device.app.localbroker import terminate
-from device.config.child import Pending, start
 from device.errors import ConfigError, Pi2MqttError
 from tests.mosquitto import free_port
 from tests.procs import ROOT, DaemonProcess, NotifySocket
