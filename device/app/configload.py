@@ -217,11 +217,11 @@ class ConfigLoad:
         return cfg
 
 
-def begin(path: Path, overrides: dict[str, object] | None, cache_dir: Path) -> ConfigLoad:
-    """Look for `path`'s validated config in `cache_dir`; on a miss, start the child now."""
-    cache = cache_dir / CACHE_NAME
+def begin(path: Path, overrides: dict[str, object] | None, cache_dir: Path | None) -> ConfigLoad:
+    """Look for `path`'s validated config in `cache_dir` (None: no cache); on a miss, start the child now."""
+    cache = (cache_dir or Path()) / CACHE_NAME
     try:
-        key: str | None = cache_key(path.read_bytes(), overrides, schema_sources())
+        key: str | None = cache_key(path.read_bytes(), overrides, schema_sources()) if cache_dir else None
     except OSError:
         key = None  # the child names the problem with the file
     entry = _entry(cache, key) if key is not None else None
@@ -229,7 +229,7 @@ def begin(path: Path, overrides: dict[str, object] | None, cache_dir: Path) -> C
     return ConfigLoad(path, overrides, cache, key, entry, pending)
 
 
-def validated(path: Path, overrides: dict[str, object] | None, cache_dir: Path,
+def validated(path: Path, overrides: dict[str, object] | None, cache_dir: Path | None,
               while_waiting: Callable[[], None] | None = None) -> Config:
     """`load_config(path, overrides)` through the cache and the child, without pydantic here."""
     return begin(path, overrides, cache_dir).result(while_waiting)

@@ -304,7 +304,11 @@ def run(args: argparse.Namespace) -> int:
         overrides["mqtt.url"] = args.broker
     # First of all: the validated config from the cache, or a child validating it (pydantic
     # stays out of the daemon) while this process imports the rest on the other core.
-    loading = begin(path, overrides, resolve_state_dir(None))
+    # The cache lives only in a state directory given to the process ($STATE_DIRECTORY:
+    # systemd's StateDirectory=, or a test's): the state directory the config may name is
+    # not known before the config is read, and a user's own home gets nothing unasked.
+    cache_dir = resolve_state_dir(None) if os.environ.get("STATE_DIRECTORY") else None
+    loading = begin(path, overrides, cache_dir)
     from device.app.memtrim import limit_malloc_arenas
 
     limit_malloc_arenas()
@@ -334,7 +338,7 @@ def run(args: argparse.Namespace) -> int:
         return sim_environment(c, path.resolve(), state_dir / "hwsim") if args.sim else c
 
     def load() -> Config:
-        new = validated(path, overrides, resolve_state_dir(None))
+        new = validated(path, overrides, cache_dir)
         if resolve_state_dir(new.device.state_dir) != state_dir:
             raise ConfigError([f"{path}: device.state_dir: changing it needs a restart, not a reload"])
         if uses_tls(new) and ssl_refused():

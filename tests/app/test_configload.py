@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from device.app.configload import CACHE_NAME, begin, cache_key, lookup, schema_sources, validated
+from device.app.localbroker import free_port, terminate
 from device.config import load_config
 from device.errors import ConfigError
+from tests.procs import PI2MQTT, ROOT, NotifySocket, write_config
 
 BODY = '[device]\nid = "c"\n[[led]]\nname = "l"\npin = 5\n'
 
@@ -96,3 +100,29 @@ def test_cache_invalid_file_is_not_cached(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         validated(conf, None, state)
     assert not (state / CACHE_NAME).exists()
+
+
+def test_no_cache_dir_means_no_cache(tmp_path: Path) -> None:
+    conf = _config(tmp_path)
+    loading = begin(conf, None, None)
+    assert not loading.cached
+    assert loading.result() == load_config(conf)
+    assert not list(tmp_path.rglob(CACHE_NAME))
+
+
+def test_run_from_a_shell_writes_no_cache_into_the_home(tmp_path: Path) -> None:
+    """Without $STATE_DIRECTORY the cache has no place of its own: nothing lands in ~/.local/state."""
+    home = tmp_path / "home"
+    home.mkdir()
+    notify = NotifySocket(tmp_path / "notify")
+    conf = write_config(tmp_path / "c.toml", "nocache", f"mqtt://127.0.0.1:{free_port()}", tmp_path / "state")
+    env = {k: v for k, v in os.environ.items() if k not in ("STATE_DIRECTORY", "XDG_STATE_HOME", "WATCHDOG_USEC")}
+    env.update(HOME=str(home), NOTIFY_SOCKET=str(notify.path))
+    proc = subprocess.Popen([*PI2MQTT, "run", "--sim", "--config", str(conf)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        notify.wait_for(lambda m: m.get("READY") == "1", 30, "READY=1")
+    finally:
+        terminate(proc, 10)
+        notify.close()
+    assert not list(home.rglob(CACHE_NAME)) and not list(tmp_path.rglob(CACHE_NAME))
