@@ -213,7 +213,7 @@ class MqttClient:
                 log.exception("unexpected error while connecting (retrying)")
                 ok = False
             if ok and not self._stop.is_set():
-                net = self._net = NetworkLoop(self._client)
+                net = self._net = NetworkLoop(self._client, after_read=self.sender.settle)
                 net.start()
                 while not self._dropped.wait(2.0) and not self._stop.is_set():
                     if not net.alive():
@@ -382,12 +382,19 @@ class MqttClient:
             self.figures.repaired_status()
             self._client.publish(self.topics.status, "online", qos=1, retain=True)
 
-    @_guard
     def _on_publish(self, client: mqtt.Client, userdata: object, mid: int, rc: ReasonCode,
                     props: Properties | None = None) -> None:
-        _, topic = self.sender.acked(mid)
-        if getattr(rc, "is_failure", False):
+        # Once per reading: no _guard wrapper (the same try inline); a success is only
+        # noted here and settled after the read (OutboxSender.settle).
+        try:
+            if getattr(rc, "value", 0) < 0x80:
+                self.sender.puback(mid)
+                return
+            _, topic = self.sender.acked(mid)
             self.figures.denied_publish(topic, rc)
+        except Exception:
+            self.callback_errors += 1
+            log.exception("error in MQTT callback _on_publish (ignored; the connection carries on)")
 
     @_guard
     def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int, rcs: list[ReasonCode],

@@ -19,6 +19,9 @@ paho's WebSocket wrapper answers a ping from inside a read. Over TLS and WebSock
 `write_inline(False)` makes `publish()` only wake the loop, which then writes (as paho's
 own loop thread does).
 
+After each read the loop calls `after_read` (the sender settles the PUBACKs that read
+brought, `OutboxSender.settle`): one pass of bookkeeping per read, not one per PUBACK.
+
 paho's writer (`_packet_write`) takes no lock; in external-loop mode two threads may
 write at once. `SerialPaho` serialises `loop_write()` — the one entry point every write
 goes through, inline or from the loop — so packets never interleave on the wire. When
@@ -36,6 +39,7 @@ import select
 import socket
 import threading
 import time
+from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTErrorCode
@@ -86,8 +90,10 @@ class SerialPaho(mqtt.Client):
 class NetworkLoop:
     """One connection's reads, keepalive and leftover writes, on thread `mqtt-net`."""
 
-    def __init__(self, paho: SerialPaho, timeout: float = 1.0, gather: float = GATHER) -> None:
+    def __init__(self, paho: SerialPaho, timeout: float = 1.0, gather: float = GATHER,
+                 after_read: Callable[[], None] | None = None) -> None:
         self._paho = paho
+        self._after_read = after_read
         self._timeout = timeout
         self._gather = gather
         self._stop = False
@@ -137,6 +143,8 @@ class NetworkLoop:
         self._read = sock in readable or pending > 0
         if self._read:
             rc = paho.loop_read()
+            if self._after_read is not None:
+                self._after_read()
             if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or paho.socket() is None:
                 return rc or MQTTErrorCode.MQTT_ERR_CONN_LOST
         if paho.want_write():  # writable, or packets queued from inside a callback just now

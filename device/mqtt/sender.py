@@ -3,10 +3,12 @@
 Theory of operation
 -------------------
 Messages go from the outbox to paho while the connection is up, at most `window` QoS>0
-messages unacknowledged; each PUBACK (`acked`, on the network thread) acknowledges its
-outbox row. Whoever puts readings in the outbox calls `pump()` next (a poll thread once
-per tick), which sends what is pending *on the caller's thread* (paho then writes the
-packets on that thread too, `device.mqtt.netloop`) — one thread hand-off fewer. Only
+messages unacknowledged. Each PUBACK (`puback`, on the network thread) is noted, and
+after each read the network loop `settle()`s the PUBACKs it brought: their outbox rows
+are acknowledged in one call (one lock round for a read's PUBACKs, not one per PUBACK).
+Whoever puts readings in the outbox calls `pump()` next (a poll thread once per tick),
+which sends what is pending *on the caller's thread* (paho then writes the packets on
+that thread too, `device.mqtt.netloop`) — one thread hand-off fewer. Only
 one thread sends at a time (`_sending`), so the order on the wire is the outbox's. When
 `pump()` cannot send — the connection is down, the window is full, or another thread
 is sending — the `mqtt-sender` thread does: it drains the backlog after a connect, waits
@@ -25,8 +27,8 @@ newer taken, none after it in the round), else to `…/backfill`. So the live to
 current within one round while a backlog drains in order on `…/backfill`; every
 topic stays in order (one connection, one sender).
 
-Never call paho while holding `self._lock`: paho calls `on_publish` (`acked`) with its
-own message mutex held, and `acked` takes the lock.
+Never call paho while holding `self._lock`: paho calls `on_publish` with its own message
+mutex held, and a denied publish's `acked` takes the lock.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class OutboxSender:
         self._lock = threading.Lock()
         self._inflight: dict[int, Queued] = {}
         self._early_acks: dict[int, float] = {}
+        self._acks: list[int] = []  # PUBACKed mids not settled yet (appended by the network thread)
         self._direct: dict[int, str] = {}  # mid -> topic of recent direct QoS>0 publishes
         self.room = threading.Event()
         self._sending = threading.Lock()  # one sender at a time: the outbox's order on the wire
@@ -146,6 +149,9 @@ class OutboxSender:
             batch += older
         if not batch:
             return 0
+        if batch[-1].id > boundary and batch[0].id > boundary:  # all live: to their own topics
+            self._send_live(batch)
+            return len(batch)
         if len(batch) == 1:
             self.send(batch[0], boundary)
             return 1
@@ -159,6 +165,25 @@ class OutboxSender:
             newer = q.msg.entity is not None and last[q.msg.entity] != q.id
             self.send(q, boundary, newer)
         return len(batch)
+
+    def _send_live(self, batch: list[Queued]) -> None:
+        """`send()` for readings put since the connection came up: each to its own topic."""
+        publish, lock, inflight, early = self._paho.publish, self._lock, self._inflight, self._early_acks
+        for q in batch:
+            m = q.msg
+            # Never call paho while holding self._lock (see the module docstring).
+            mid = publish(m.topic, m.payload, qos=m.qos, retain=m.retain).mid
+            if m.qos == 0:
+                self.outbox.ack([q.id])
+                self.published += 1
+                continue
+            with lock:  # recorded before the next publish: its PUBACK rarely comes first
+                acked_at = early.pop(mid, None) if early else None
+                if acked_at is not None and time.monotonic() - acked_at < EARLY_ACK_TTL:
+                    self.outbox.ack([q.id])
+                    self.published += 1
+                else:
+                    inflight[mid] = q
 
     def topic_for(self, q: Queued, boundary: int, newer_in_batch: bool = False) -> str:
         m = q.msg
@@ -189,21 +214,55 @@ class OutboxSender:
             else:
                 self._inflight[info.mid] = q
 
+    def puback(self, mid: int) -> None:
+        """A successful PUBACK for `mid` (the network thread): settled after the read (`settle`)."""
+        self._acks.append(mid)
+
+    def settle(self) -> None:
+        """Acknowledge the outbox rows of the PUBACKs noted so far, in one call (the network thread)."""
+        acks = self._acks
+        if not acks:
+            return
+        self._acks = []
+        rows: list[int] = []
+        with self._lock:
+            inflight = self._inflight
+            for mid in acks:
+                q = inflight.pop(mid, None)
+                if q is None:
+                    self._unclaimed(mid)
+                else:
+                    rows.append(q.id)
+            if rows:
+                self.published += len(rows)
+                self.outbox.ack(rows)
+        if rows and not self.room.is_set():  # set() takes a lock and notifies
+            self.room.set()
+
+    def _unclaimed(self, mid: int) -> None:
+        """A PUBACK for no row in flight (`_lock` held): it beat the sender's bookkeeping, or it
+        answers a direct publish (status, reply). Remembered briefly: a mid is reused only
+        after 65535 more."""
+        self._direct.pop(mid, None)
+        now = time.monotonic()
+        self._early_acks[mid] = now
+        if len(self._early_acks) > 1024:
+            self._early_acks = {m: t for m, t in self._early_acks.items() if now - t < EARLY_ACK_TTL}
+
     def acked(self, mid: int) -> tuple[bool, str | None]:
-        """PUBACK for `mid` (paho's thread): (whether it was a row's, the topic it was sent to)."""
+        """PUBACK for `mid` settled at once: (whether it was a row's, the topic it was sent to).
+
+        For a denied publish, whose topic is counted; the others go through `puback`.
+        """
+        self.settle()  # the PUBACKs before it first
         with self._lock:
             q = self._inflight.pop(mid, None)
-            direct = self._direct.pop(mid, None)
             if q is None:
-                # The PUBACK beat the sender's bookkeeping, or it answers a direct publish
-                # (status, reply). Remembered briefly: a mid is reused only after 65535 more.
-                now = time.monotonic()
-                self._early_acks[mid] = now
-                if len(self._early_acks) > 1024:
-                    self._early_acks = {m: t for m, t in self._early_acks.items() if now - t < EARLY_ACK_TTL}
+                direct = self._direct.get(mid)
+                self._unclaimed(mid)
                 return False, direct
             self.published += 1
             self.outbox.ack([q.id])
-        if not self.room.is_set():  # set() takes a lock and notifies, once per PUBACK otherwise
+        if not self.room.is_set():
             self.room.set()
         return True, q.msg.topic
