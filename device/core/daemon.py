@@ -9,8 +9,9 @@ their edges, and starts the MQTT client. Every value — polled, edge, output
 state or service state — goes through `publish()`, which assigns the entity's
 next `seq`, builds the JSON payload and puts it in the outbox under one lock,
 so each entity's readings are queued in order, then sends it on the calling thread
-when it can (`MqttClient.pump`). A poll thread sends once per tick instead
-(`send=False`, then the group's `on_tick`), so a tick's readings go out together.
+when it can (`MqttClient.pump`). While connected a poll thread queues its tick's readings
+(`send=False`) and puts them in the outbox in one call, then sends them (`send_queued`,
+its `on_tick`); any other publish puts what is queued first, as does the main loop.
 
 Commands are the `CommandDesk`'s (`device.core.commanddesk`): rate-limited on paho's
 thread, applied one at a time on its worker, which publishes the new state and replies.
@@ -21,6 +22,7 @@ on a stuck read.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -61,8 +63,7 @@ class ComponentHealth:
     __slots__ = ("error", "errors", "published", "timed_out")
 
     def __init__(self) -> None:
-        self.published = 0
-        self.errors = 0
+        self.published = self.errors = 0
         self.error: str | None = None
         self.timed_out = False
 
@@ -90,6 +91,8 @@ class Daemon:
         self.seqs = SeqStore(state_dir / "seq.json" if state_dir else None, marks=self.outbox.seq_marks())
         self._reset_devices()
         self._publish_lock = threading.Lock()
+        self._queued: list[OutMsg] = []  # readings of poll ticks not in the outbox yet (send_queued)
+        self._queue_ticks = False  # whether a tick's readings are queued (_on_mqtt_state)
         self._reconfigure_lock = threading.Lock()  # a command waits while the devices are rebuilt
         self.started_at = time.time()
         self.first_publish_at: float | None = None
@@ -209,7 +212,7 @@ class Daemon:
             try:
                 if isinstance(comp, EventComponent):
                     self.publish_value(comp, comp.current(), now)
-                    comp.start(_emitter(self, comp))
+                    comp.start(functools.partial(self._emit_event, comp))  # publishes with the current time
                 elif isinstance(comp, OutputComponent):
                     self.publish_value(comp, comp.state(), now)
                 elif isinstance(comp, PolledComponent):
@@ -218,7 +221,7 @@ class Daemon:
                     polled.append((comp, ecfg.interval, ecfg.timeout))
             except Exception as e:
                 self._mark_failed(comp, f"cannot start: {e}")
-        self.groups = build_groups(polled, self._on_polled, self._devices_stop, on_tick=self.client.pump)
+        self.groups = build_groups(polled, self._on_polled, self._devices_stop, on_tick=self.send_queued)
         for g in self.groups:
             g.start()
         for service in self.services.values():
@@ -265,6 +268,8 @@ class Daemon:
         next_diag = time.monotonic() + min(5.0, self.cfg.diagnostics.interval)
         while not stop.wait(tick):
             now = time.monotonic()
+            if self._queued:  # a poll thread stuck in a read after it queued readings
+                self.send_queued()
             self._supervise(now)
             if now >= next_diag:
                 self.publish_diagnostics()
@@ -280,6 +285,7 @@ class Daemon:
         self._devices_stop.set()
         if self.discovery is not None:
             self.discovery.close()
+        self.send_queued()  # what the poll threads queued: into the outbox, which keeps it
         self.client.stop(timeout=max(0.2, deadline - time.monotonic() - 0.3), offline=offline)
         # Close devices on a helper thread: a device stuck in a read must not hold up exit.
         closer = threading.Thread(target=self._closer(), name="close", daemon=True)
@@ -317,8 +323,8 @@ class Daemon:
     def publish(self, entity: str, value: Json, ts: float, unit: str | None = None,
                 error: str | None = None, extra: JsonDoc | None = None, *, send: bool = True) -> bool:
         """Queue one reading of `entity` (in order, with its next seq). False if filtered out."""
-        flt = self.filters.get(entity)
-        if flt is not None and error is None and not flt.should_publish(value, ts):
+        flt = self.filters.get(entity)  # (without a deadband it passes everything: not asked)
+        if flt is not None and flt.deadband is not None and error is None and not flt.should_publish(value, ts):
             return False
         topic = self._topics.get(entity)
         if topic is None:
@@ -326,18 +332,35 @@ class Daemon:
         with self._publish_lock:
             seq = self.seqs.next(entity)
             payload = payloads.reading(value, ts, seq, unit, error, extra)
-            self.client.note_latest(entity, ts)
-            self.outbox.put(OutMsg(topic, payload, self._qos, self._retain, entity, ts, seq))
+            self.client.sender.latest_ts[entity] = ts  # the newest reading's time: backfill routing
+            msg = OutMsg(topic, payload, self._qos, self._retain, entity, ts, seq)
+            if send or not self._queue_ticks:
+                self._put_queued_locked()  # what the poll threads queued goes first
+                self.outbox.put(msg)
+            else:
+                self._queued.append(msg)  # put with the rest of the tick (send_queued)
         if send:
             self.client.pump()  # on this thread when it can: one thread hand-off fewer
         if self.first_publish_at is None:
             self.first_publish_at = time.time()
         return True
 
+    def send_queued(self) -> None:
+        """A poll group's `on_tick`: the readings queued so far into the outbox (one call), sent."""
+        if self._queued:
+            with self._publish_lock:
+                self._put_queued_locked()
+        self.client.pump()
+
+    def _put_queued_locked(self) -> None:
+        if self._queued:
+            msgs, self._queued = self._queued, []
+            self.outbox.put_many(msgs)
+
     def publish_value(self, comp: Component, value: Json, ts: float, error: str | None = None,
-                      *, send: bool = True) -> None:
+                      *, send: bool = True, health: ComponentHealth | None = None) -> None:
         """Publish a component's value (a dict per channel for multi-entity components)."""
-        h = self.health[comp.name]
+        h = health or self.health[comp.name]
         if comp.channels:
             for suffix, (unit, _) in comp.channels.items():
                 v = value.get(suffix) if isinstance(value, dict) else None
@@ -361,7 +384,7 @@ class Daemon:
             for entity, _ in comp.entities():
                 old = self.filters[entity]
                 self.filters[entity] = ChangeFilter(old.deadband, old.heartbeat)
-        self.publish_value(comp, value, ts, send=False)  # sent at the end of the tick (on_tick)
+        self.publish_value(comp, value, ts, send=False, health=h)  # sent at the end of the tick (on_tick)
 
     def _emit_event(self, comp: EventComponent, value: Json) -> None:
         self.publish_value(comp, value, time.time())
@@ -414,6 +437,10 @@ class Daemon:
             self.status_led.show(state)
 
     def _on_mqtt_state(self, state: str) -> None:
+        # A tick's readings wait to be put together only while connected (a kill then loses at
+        # most the unacknowledged window, as before); during an outage and with "reading"
+        # durability each is put at once (docs/reliability.md).
+        self._queue_ticks = state == "connected" and self.cfg.outbox.durability != "reading"
         self.outbox.set_online(state == "connected")
         self._update_led()
 
@@ -449,12 +476,9 @@ class Daemon:
             "commands": {"ok": self.commands.ok, "refused": self.commands.refused,
                          "rate_limited": self.commands.rate_limited},
             "entities": {
-                name: {
-                    "published": h.published,
-                    "errors": h.errors,
-                    "state": "failed" if name in self.failed else ("error" if h.error else "ok"),
-                    **({"error": h.error} if h.error else {}),
-                }
+                name: {"published": h.published, "errors": h.errors,
+                       "state": "failed" if name in self.failed else ("error" if h.error else "ok"),
+                       **({"error": h.error} if h.error else {})}
                 for name, h in self.health.items()
             },
             "skipped_slots": sum(g.skipped for g in self.groups),
@@ -473,12 +497,3 @@ class Daemon:
             self.client.publish_now(self.topics.diagnostics, payloads.dumps(self.diagnostics()), qos=0, retain=True)
         except Exception:
             log.exception("diagnostics failed")
-
-
-def _emitter(daemon: Daemon, comp: EventComponent) -> Callable[[Json], None]:
-    """The emit callback an event component gets: publishes with the current time."""
-
-    def emit(value: Json) -> None:
-        daemon._emit_event(comp, value)
-
-    return emit

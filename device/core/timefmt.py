@@ -7,6 +7,7 @@ import time
 # The date and time of day change once a second, the milliseconds every reading:
 # the formatted second is kept (one tuple, replaced whole, so threads may share it).
 _last: tuple[int, str] = (-1, "")
+_MS = tuple(f"{ms:03d}Z" for ms in range(1000))  # the tail of every stamp, formatted once
 
 
 def iso_ms(ts: float) -> str:
@@ -19,4 +20,4 @@ def iso_ms(ts: float) -> str:
         prefix = (f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T"
                   f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}.")
         _last = (secs, prefix)
-    return f"{prefix}{ms:03d}Z"
+    return prefix + _MS[ms]

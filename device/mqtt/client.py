@@ -309,10 +309,6 @@ class MqttClient:
         """Send what the outbox holds now, on this thread if it can (`OutboxSender.pump`)."""
         self.sender.pump()
 
-    def note_latest(self, entity: str, ts: float) -> None:
-        """Record the time of an entity's newest reading (decides backfill routing)."""
-        self.sender.latest_ts[entity] = ts
-
     # -- paho callbacks --------------------------------------------------------------
     @_guard
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags, rc: ReasonCode,

@@ -12,7 +12,7 @@ Reply: `{"ok": true, "id": ..., "value": <new state>}` or
 from __future__ import annotations
 
 import json
-import math
+from math import isfinite
 from typing import TypeAlias, cast
 
 from device.core.timefmt import iso_ms
@@ -39,7 +39,7 @@ def reading(value: Json, ts: float, seq: int, unit: str | None = None, error: st
     kind = type(value)
     if error is None and not extra and type(seq) is int:
         # The common case, formatted directly: the same bytes the encoder writes.
-        if (kind is float and math.isfinite(cast(float, value))) or kind is int:
+        if (kind is float and isinstance(value, float) and isfinite(value)) or kind is int:
             v = repr(value)
         elif kind is bool:
             v = "true" if value else "false"
@@ -48,7 +48,8 @@ def reading(value: Json, ts: float, seq: int, unit: str | None = None, error: st
         else:
             v = ""
         if v:
-            return f'{{"value":{v},"ts":"{iso_ms(ts)}","seq":{seq}{_unit_tail(unit)}'.encode()
+            tail = _unit_tails.get(unit) or _unit_tail(unit)
+            return f'{{"value":{v},"ts":"{iso_ms(ts)}","seq":{seq}{tail}'.encode()
     doc: JsonDoc = {"value": value, "ts": iso_ms(ts), "seq": seq}
     if unit is not None:
         doc["unit"] = unit

@@ -1,7 +1,8 @@
 """The outbox: every message the daemon publishes passes through it, in order.
 
-Producers `put()` messages; the MQTT sender `take()`s the oldest pending ones
-(they become *in flight*), publishes them, and `ack()`s each on PUBACK.
+Producers `put()` messages (`put_many()`: a poll tick's readings in one lock round);
+the MQTT sender `take()`s the oldest pending ones (they become *in flight*), publishes
+them, and `ack()`s them on PUBACK.
 `requeue()` puts every in-flight message back to pending, ahead of anything
 newer (a restart does the same: in flight is RAM-only). Order is the order of
 `put()` (ids ascend, never reused).
@@ -18,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from device.outbox.types import Outbox, OutMsg, Queued, SeqMarks, ids_after
@@ -42,13 +43,21 @@ class MemoryOutbox:
         self.sent = 0
 
     def put(self, msg: OutMsg) -> None:
+        self.put_many((msg,))
+
+    def put_many(self, msgs: Sequence[OutMsg]) -> None:
+        """Queue msgs in order, in one lock round."""
         with self._lock:
-            self._pending[self._next_id] = msg
-            self._next_id += 1
+            mid = self._next_id
+            for msg in msgs:
+                self._pending[mid] = msg
+                mid += 1
+            self._next_id = mid
             while len(self._pending) + len(self._inflight) > self.max_rows and self._pending:
                 self._pending.popitem(last=False)
                 self.dropped += 1
-        self._event.set()
+            if msgs and not self._event.is_set():  # (set() takes a lock and notifies: not once per reading)
+                self._event.set()
 
     def take(self, limit: int) -> list[Queued]:
         out: list[Queued] = []

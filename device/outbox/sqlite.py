@@ -11,8 +11,10 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from itertools import islice
 from pathlib import Path
+from typing import NamedTuple
 
 from device.outbox import store
 from device.outbox.types import OutMsg, Queued, SeqMarks, ids_after
@@ -42,16 +44,13 @@ DURABILITIES = ("batch", "reading")
 RETRY_GROWTH_MAX = 8
 
 
-class _Row:
-    """One queued message in RAM: the message, its size, when it was put (wall, monotonic)."""
+class _Row(NamedTuple):
+    """One queued message in RAM: the message, when it was put (wall, monotonic), its size."""
 
-    __slots__ = ("msg", "queued_at", "size", "t")
-
-    def __init__(self, msg: OutMsg, queued_at: float) -> None:
-        self.msg = msg
-        self.queued_at = queued_at
-        self.t = time.monotonic()
-        self.size = len(msg.topic) + len(msg.payload)
+    msg: OutMsg
+    queued_at: float
+    t: float
+    size: int
 
 
 class SqliteOutbox:
@@ -90,16 +89,11 @@ class SqliteOutbox:
         self._dels: list[int] = []
         self._work_since: float | None = None  # deletes / marks waiting since (monotonic)
         self._sleep_until = 0.0  # when the writer wakes by itself (monotonic; inf: never)
-        self._bytes = 0
-        self._next_id = 1
-        self._high_written = 0
+        self._bytes, self._next_id, self._high_written = 0, 1, 0
         self._marks: dict[str, int] = {}
         self._written_marks: dict[str, int] = {}
         self._exact_flag = False  # exact = 1 is (or is being) on disk
-        self._want_exact = False
-        self._online = False
-        self._closed = False
-        self._opened = False
+        self._want_exact = self._online = self._closed = self._opened = False
         self._loaded = SeqMarks({}, True)
         self.dropped_rows = self.dropped_bytes = self.dropped_age = 0
         self.sent = self.spilled = self.commits = self.degraded = self.recoveries = 0
@@ -133,7 +127,7 @@ class SqliteOutbox:
         self._conn = conn
         self._opened = True
         for rid, msg, queued_at in loaded.rows:
-            row = _Row(msg, queued_at)
+            row = _Row(msg, queued_at, time.monotonic(), len(msg.topic) + len(msg.payload))
             self._pending[rid] = row
             self._stored.add(rid)
             self._bytes += row.size
@@ -152,23 +146,34 @@ class SqliteOutbox:
     # ---------------------------------------------------------------- the queue
     def put(self, msg: OutMsg) -> None:
         """Queue msg (cheap); with durability="reading" return only once it is committed."""
-        row = _Row(msg, self._clock())
+        self.put_many((msg,))
+
+    def put_many(self, msgs: Sequence[OutMsg]) -> None:
+        """put() for several messages in order, in one lock round (a poll tick's readings)."""
+        if not msgs:
+            return
+        queued_at, t = self._clock(), time.monotonic()
         with self._lock:
-            rid = self._next_id
-            self._next_id = rid + 1
-            self._pending[rid] = row
-            self._bytes += row.size
-            if msg.seq is not None and msg.entity is not None and msg.seq > self._marks.get(msg.entity, 0):
-                self._marks[msg.entity] = msg.seq
-            if self._conn is not None:
-                self._unwritten[rid] = row
-                n = len(self._unwritten)
-                due = row.t + (self.spill_after if self._online else self.batch_interval)
-                if (n == 1 and due < self._sleep_until) or n >= self.batch_rows:
+            rid, pending, marks, size = self._next_id, self._pending, self._marks, 0
+            unwritten = self._unwritten if self._conn is not None else None
+            first = not unwritten  # the writer may sleep past this one's deadline
+            for msg in msgs:
+                pending[rid] = row = _Row(msg, queued_at, t, len(msg.topic) + len(msg.payload))
+                if unwritten is not None:
+                    unwritten[rid] = row
+                size += row.size
+                if msg.seq is not None and msg.entity is not None and msg.seq > marks.get(msg.entity, 0):
+                    marks[msg.entity] = msg.seq
+                rid += 1
+            self._next_id, self._bytes = rid, self._bytes + size
+            if unwritten is not None:
+                due = t + (self.spill_after if self._online else self.batch_interval)
+                if (first and due < self._sleep_until) or len(unwritten) >= self.batch_rows:
                     self._wake.set()  # (not once per reading: the writer wakes by itself)
-            if len(self._pending) + len(self._inflight) > self.max_rows or self._bytes > self.max_bytes:
+            if len(pending) + len(self._inflight) > self.max_rows or self._bytes > self.max_bytes:
                 self._enforce_caps_locked()
-        self._event.set()
+            if not self._event.is_set():  # (set() takes a lock and notifies: not once per reading)
+                self._event.set()
         if self.durability == "reading" and self._conn is not None:
             self._write(everything=True)
 
@@ -186,19 +191,13 @@ class SqliteOutbox:
                     continue
                 if self._closed:
                     return []
+                if after is None and self._pending:
+                    self._expire_locked(self._clock())
+                rids = list(islice(self._pending, limit)) if after is None else ids_after(self._pending, after, limit)
                 out: list[Queued] = []
-                if after is None:
-                    if self._pending:
-                        self._expire_locked(self._clock())
-                    while self._pending and len(out) < limit:
-                        rid, row = self._pending.popitem(last=False)
-                        self._inflight[rid] = row
-                        out.append(Queued(rid, row.msg))
-                else:
-                    for rid in ids_after(self._pending, after, limit):
-                        row = self._pending.pop(rid)
-                        self._inflight[rid] = row
-                        out.append(Queued(rid, row.msg))
+                for rid in rids:
+                    row = self._inflight[rid] = self._pending.pop(rid)
+                    out.append(Queued(rid, row.msg))
                 if not self._pending:
                     self._event.clear()
                 return out
