@@ -38,7 +38,8 @@ def make_paho(cfg: MqttSection, brokers: list[BrokerAddress], client_id: str, ve
                         clean_session=cfg.clean_session if version != V5 else None,
                         reconnect_on_failure=False, transport=first.transport)
     client.serialise()
-    client.enable_logger(logging.getLogger("pi2mqtt.paho"))
+    paho_log = logging.getLogger("pi2mqtt.paho")
+    client.enable_logger(paho_log if paho_log.isEnabledFor(logging.DEBUG) else WarningsOnly(paho_log))
     client.will_set(will_topic, "offline", qos=1, retain=True)
     with_user = next((b for b in brokers if b.username), None)
     username = (with_user.username if with_user else None) or cfg.username
@@ -52,6 +53,22 @@ def make_paho(cfg: MqttSection, brokers: list[BrokerAddress], client_id: str, ve
         setup_tls(client, cfg)
     client.max_inflight_messages_set(window)
     return client
+
+
+class WarningsOnly(logging.Logger):
+    """What paho logs through when not debugging: its warnings and errors, to `real`.
+
+    paho logs two debug lines per reading (PUBLISH sent, PUBACK received); a plain
+    `Logger` spends a level-check call on each even when debug is off, this one a comparison.
+    """
+
+    def __init__(self, real: logging.Logger) -> None:
+        super().__init__(real.name)
+        self._real = real
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: object) -> None:
+        if level >= logging.WARNING:
+            self._real.log(level, msg, *args)
 
 
 class ConnectOptions(TypedDict, total=False):
