@@ -198,6 +198,9 @@ class MqttControl:
         self.client.on_message = _guarded(self._on_message)
         self.client.on_socket_open = _guarded(self._on_socket_open)
         self.client.on_connect_fail = _guarded(self._on_connect_fail)
+        self.client.on_subscribe = _guarded(self._on_subscribe)
+        self._sub_mid: int | None = None  # the control subscription's SUBSCRIBE
+        self.subscribe_refusals = 0
 
     @property
     def host(self) -> str:
@@ -235,7 +238,7 @@ class MqttControl:
         payload = json.dumps(value)
         with self._lock:
             self._states[name] = payload
-        if self.connected.is_set():  # else _on_connect publishes it
+        if self.connected.is_set():  # else _on_subscribe publishes it
             self.client.publish(self.topic(f"{name}/state"), payload, qos=1, retain=True)
 
     def close(self, timeout: float = 1.0) -> None:
@@ -264,10 +267,30 @@ class MqttControl:
                 return
             log.warning("hwsim control: broker refused the connection: %s", reason)
             return
+        self._subscribe()
+
+    def _subscribe(self) -> None:
+        """Subscribe to the control topics; `online` follows the broker's SUBACK (`_on_subscribe`)."""
+        client = self.client
         if client.protocol == mqtt.MQTTv5:
-            client.subscribe(self.prefix + "#", options=SubscribeOptions(qos=1, noLocal=True))
+            _, mid = client.subscribe(self.prefix + "#", options=SubscribeOptions(qos=1, noLocal=True))
         else:
-            client.subscribe(self.prefix + "#", qos=1)
+            _, mid = client.subscribe(self.prefix + "#", qos=1)
+        self._sub_mid = mid
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any) -> None:
+        if mid != self._sub_mid:
+            return
+        refused = [r for r in reasons if getattr(r, "is_failure", False)]
+        if refused:
+            # A clustered broker may refuse while it is busy (NATS answers 0x80 when its
+            # JetStream requests time out): ask again rather than sit deaf behind `online`.
+            self.subscribe_refusals += 1
+            log.warning("hwsim control: broker refused the subscription (%s); asking again in 1 s", refused[0])
+            retry = threading.Timer(1.0, self._resubscribe)
+            retry.daemon = True
+            retry.start()
+            return
         client.publish(self.topic("status"), "online", qos=1, retain=True)
         self.connected.set()
         with self._lock:
@@ -275,6 +298,10 @@ class MqttControl:
         for name, payload in states.items():
             client.publish(self.topic(f"{name}/state"), payload, qos=1, retain=True)
         log.info("hwsim control on %s:%s under %s#", self.host, self.port, self.prefix)
+
+    def _resubscribe(self) -> None:
+        if self.client.is_connected():
+            self._subscribe()
 
     def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
         # paho leaves Nagle on: a small reply would wait for the ACK of the previous one
