@@ -67,6 +67,7 @@ class Subscriber:
         self._cond = threading.Condition()
         self._connected = threading.Event()
         self._subscribed: set[int] = set()
+        self._refused: set[int] = set()  # SUBSCRIBE packet ids the broker refused
         self._topics: list[tuple[str, int]] = []
         self.client.on_message = self._on_message
         self.client.on_connect = self._on_connect
@@ -84,6 +85,8 @@ class Subscriber:
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, rcs: Any, props: Any = None) -> None:
         with self._cond:
+            if any(getattr(rc, "is_failure", False) for rc in rcs):
+                self._refused.add(mid)
             self._subscribed.add(mid)
             self._cond.notify_all()
 
@@ -100,11 +103,13 @@ class Subscriber:
             raise AssertionError(f"subscriber could not connect to port {self.port}")
         return self
 
-    def subscribe(self, topic: str, qos: int = 1, timeout: float = 10.0) -> None:
-        """Subscribe and wait for the SUBACK (so nothing published after this is missed)."""
+    def subscribe(self, topic: str, qos: int = 1, timeout: float = 10.0) -> bool:
+        """Subscribe and wait for the SUBACK (so nothing published after this is missed);
+        False if the broker refused the subscription."""
         self._topics.append((topic, qos))
         _, mid = self.client.subscribe(topic, qos)
         self.wait(lambda: mid in self._subscribed, timeout, f"SUBACK for {topic}")
+        return mid not in self._refused
 
     def wait(self, cond: Callable[[], bool], timeout: float, what: str = "condition") -> None:
         deadline = time.monotonic() + timeout

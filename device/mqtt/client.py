@@ -130,6 +130,8 @@ class MqttClient:
         self._connected_hooks: list[Callable[[], None]] = []
         self.callback_errors = 0
         self.connects = 0
+        self.subscribe_refusals = 0  # SUBACKs that refused a subscription (each asked again)
+        self._sub_mids: dict[int, tuple[str, int, int]] = {}  # SUBSCRIBE packet id -> topic, qos, connection
         self.disconnects = 0
         self.attempts = 0
         self.last_error: str | None = None
@@ -263,7 +265,7 @@ class MqttClient:
         """Also receive `topic` (a filter); renewed on every reconnect. Call before start()."""
         self._extra_subs[topic] = (qos, handler)
         if self._connected.is_set():
-            self._client.subscribe(topic, qos=qos)
+            self._subscribe_now(topic, qos)
 
     def unsubscribe(self, topic: str) -> None:
         """Stop receiving `topic` (a filter given to subscribe())."""
@@ -332,11 +334,12 @@ class MqttClient:
         self.last_error = None
         # Subscribe first: a broker handles one connection's packets in order, so whoever
         # sees `online` can send a command at once and it will be heard.
-        client.subscribe(self.topics.command_filter, qos=1)
+        self._sub_mids.clear()  # a SUBACK of the last connection never comes now
+        self._subscribe_now(self.topics.command_filter, 1)
         for topic, (qos, _) in self._extra_subs.items():
-            client.subscribe(topic, qos=qos)
+            self._subscribe_now(topic, qos)
         client.publish(self.topics.status, "online", qos=1, retain=True)
-        client.subscribe(self.topics.status, qos=0)  # QoS 0: no JetStream consumer on NATS
+        self._subscribe_now(self.topics.status, 0)  # QoS 0: no JetStream consumer on NATS
         log.info("connected to %s (%s)", self.broker.display,
                  "MQTT 5" if self.protocol == mqtt.MQTTv5 else "MQTT 3.1.1")
         self._connected.set()
@@ -392,13 +395,32 @@ class MqttClient:
             self.callback_errors += 1
             log.exception("error in MQTT callback _on_publish (ignored; the connection carries on)")
 
+    def _subscribe_now(self, topic: str, qos: int) -> None:
+        """SUBSCRIBE `topic`, remembered by its packet id until the broker answers."""
+        _, mid = self._client.subscribe(topic, qos=qos)
+        if mid is not None:
+            self._sub_mids[mid] = (topic, qos, self.connects)
+
+    def _resubscribe(self, topic: str, qos: int, connection: int) -> None:
+        if self._connected.is_set() and not self._stop.is_set() and connection == self.connects:
+            self._subscribe_now(topic, qos)  # (a new connection subscribes afresh anyway)
+
     @_guard
     def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int, rcs: list[ReasonCode],
                       props: Properties | None = None) -> None:
-        for rc in rcs:
-            if getattr(rc, "is_failure", False):
-                self.figures.count_reason(rc)
-                log.error("broker refused the command subscription (%s): commands will not arrive", rc)
+        topic, qos, connection = self._sub_mids.pop(mid, ("?", 1, -1))
+        refused = [rc for rc in rcs if getattr(rc, "is_failure", False)]
+        if not refused or connection < 0:
+            return
+        # A broker may refuse for a while (NATS answers 0x80 while its JetStream requests
+        # time out on a busy cluster): ask again each second rather than stay deaf.
+        self.figures.count_reason(refused[0])
+        self.subscribe_refusals += 1
+        log.log(logging.ERROR if self.subscribe_refusals == 1 else logging.DEBUG,
+                "broker refused the subscription to %s (%s): asking again every second", topic, refused[0])
+        retry = threading.Timer(1.0, self._resubscribe, (topic, qos, connection))
+        retry.daemon = True
+        retry.start()
 
     @_guard
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
@@ -419,6 +441,7 @@ class MqttClient:
             "broker": self.broker.display,
             "protocol": self.ring.protocol(),
             "connects": self.connects,
+            "subscribe_refusals": self.subscribe_refusals,
             "disconnects": self.disconnects,
             "published": self.sender.published,
             "backfilled": self.sender.backfilled,
