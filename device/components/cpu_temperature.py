@@ -45,12 +45,16 @@ class CpuTemp(PolledComponent):
     def read(self) -> float:
         assert self._file is not None
         try:
-            return round(float(self._file.read_text(self._max_age)) / 1000, 1)
+            return self._file.read_number(self._max_age, _celsius)
         except (OSError, ValueError) as e:
             raise DeviceError(f"{self.ccfg.sensor_file}: unreadable: {e}") from None
 
     def close(self) -> None:
         self._file = None
+
+
+def _celsius(millidegrees: str) -> float:
+    return round(float(millidegrees) / 1000, 1)
 
 
 def build(cfg: CpuTemperatureConfig, parts: Assembly) -> None:

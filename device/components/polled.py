@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from device.errors import NoSample
@@ -39,6 +40,7 @@ class SharedFile:
     milliseconds of each other: a text read less than `max_age` seconds ago (half the
     asking entity's interval) is handed out again instead of opening the file anew.
     A failed read is not remembered: the next entity tries the file itself.
+    `read_number` also shares the number parsed from that text.
     """
 
     _all: dict[str, SharedFile] = {}
@@ -50,6 +52,7 @@ class SharedFile:
         self._text = ""
         self._at = -1e9
         self.reads = 0
+        self._parsed: tuple[str, Callable[[str], float], float] | None = None  # text, parse, number
 
     @classmethod
     def of(cls, path: Path) -> SharedFile:
@@ -73,3 +76,13 @@ class SharedFile:
             self._text, self._at = data.decode("ascii", "replace"), now
             self.reads += 1
             return self._text
+
+    def read_number(self, max_age: float, parse: Callable[[str], float]) -> float:
+        """`parse(read_text(max_age))`, parsed once per read of the file whoever asks."""
+        text = self.read_text(max_age)
+        parsed = self._parsed  # replaced whole: a consistent triple without the lock
+        if parsed is not None and parsed[0] is text and parsed[1] is parse:
+            return parsed[2]
+        number = parse(text)  # (a ValueError is not remembered, as a failed read is not)
+        self._parsed = (text, parse, number)
+        return number
