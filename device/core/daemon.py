@@ -358,9 +358,9 @@ class Daemon:
             self.outbox.put_many(msgs)
 
     def publish_value(self, comp: Component, value: Json, ts: float, error: str | None = None,
-                      *, send: bool = True, health: ComponentHealth | None = None) -> None:
+                      *, send: bool = True) -> None:
         """Publish a component's value (a dict per channel for multi-entity components)."""
-        h = health or self.health[comp.name]
+        h = self.health[comp.name]
         if comp.channels:
             for suffix, (unit, _) in comp.channels.items():
                 v = value.get(suffix) if isinstance(value, dict) else None
@@ -370,7 +370,8 @@ class Daemon:
             h.published += 1
 
     def _on_polled(self, comp: PolledComponent, value: Json, ts: float, error: str | None) -> None:
-        h = self.health[comp.name]
+        name = comp.cfg.name  # (Component.name without the property call: once per reading)
+        h = self.health[name]
         if error is not None:
             h.errors += 1
             if h.error != error:
@@ -379,12 +380,14 @@ class Daemon:
             return
         if h.error is not None or h.timed_out:
             log.info("%s: reading again", comp.name)
-            h.error = None
-            h.timed_out = False
+            h.error, h.timed_out = None, False
             for entity, _ in comp.entities():
                 old = self.filters[entity]
                 self.filters[entity] = ChangeFilter(old.deadband, old.heartbeat)
-        self.publish_value(comp, value, ts, send=False, health=h)  # sent at the end of the tick (on_tick)
+        if comp.channels:  # sent at the end of the tick (on_tick); one entity: without publish_value
+            self.publish_value(comp, value, ts, send=False)
+        elif self.publish(name, value, ts, comp.unit_of_measurement(), send=False):
+            h.published += 1
 
     def _emit_event(self, comp: EventComponent, value: Json) -> None:
         self.publish_value(comp, value, time.time())
@@ -431,15 +434,13 @@ class Daemon:
             return
         state = self.client.state
         if state == "connected":
-            bad = any(h.error for h in self.health.values())
-            self.status_led.show("degraded" if bad else "ok")
+            self.status_led.show("degraded" if any(h.error for h in self.health.values()) else "ok")
         elif state in ("connecting", "reconnecting", "error"):
             self.status_led.show(state)
 
     def _on_mqtt_state(self, state: str) -> None:
-        # A tick's readings wait to be put together only while connected (a kill then loses at
-        # most the unacknowledged window, as before); during an outage and with "reading"
-        # durability each is put at once (docs/reliability.md).
+        # A tick's readings wait to be put together only while connected (a kill loses at most the
+        # unacknowledged window); in an outage and with "reading" each is put at once.
         self._queue_ticks = state == "connected" and self.cfg.outbox.durability != "reading"
         self.outbox.set_online(state == "connected")
         self._update_led()
