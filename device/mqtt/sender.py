@@ -172,7 +172,7 @@ class OutboxSender:
         for q in batch:
             m = q.msg
             # Never call paho while holding self._lock (see the module docstring).
-            mid = publish(m.topic, m.payload, qos=m.qos, retain=m.retain).mid
+            mid = publish(m.topic, m.payload, m.qos, m.retain).mid  # (positional: no keyword dict)
             if m.qos == 0:
                 self.outbox.ack([q.id])
                 self.published += 1
