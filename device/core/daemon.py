@@ -92,12 +92,13 @@ class Daemon:
         self._reset_devices()
         self._publish_lock = threading.Lock()
         self._queued: list[OutMsg] = []  # readings of poll ticks not in the outbox yet (send_queued)
-        self._queue_ticks = False  # whether a tick's readings are queued (_on_mqtt_state)
+        self._queue_ticks = False  # only while connected, not with "reading" (docs/reliability.md)
         self._reconfigure_lock = threading.Lock()  # a command waits while the devices are rebuilt
         self.started_at = time.time()
         self.first_publish_at: float | None = None
         self.devices_closed = threading.Event()  # set once the devices stop() closes are closed
         self.client = MqttClient(cfg.mqtt, self.topics, self.outbox, password=password, on_state=self._on_mqtt_state)
+        self.client.sender.before_round = self._put_queued  # the sender thread sends them too
         self.commands = CommandDesk(self, self.client, self.topics, self._reconfigure_lock)
         self.client.on_command = self.commands.on_command
         self._build(cfg)
@@ -335,7 +336,9 @@ class Daemon:
             self.client.sender.latest_ts[entity] = ts  # the newest reading's time: backfill routing
             msg = OutMsg(topic, payload, self._qos, self._retain, entity, ts, seq)
             if send or not self._queue_ticks:
-                self._put_queued_locked()  # what the poll threads queued goes first
+                if self._queued:  # what the poll threads queued goes first
+                    msgs, self._queued = self._queued, []
+                    self.outbox.put_many(msgs)
                 self.outbox.put(msg)
             else:
                 self._queued.append(msg)  # put with the rest of the tick (send_queued)
@@ -347,15 +350,14 @@ class Daemon:
 
     def send_queued(self) -> None:
         """A poll group's `on_tick`: the readings queued so far into the outbox (one call), sent."""
-        if self._queued:
-            with self._publish_lock:
-                self._put_queued_locked()
+        self._put_queued()
         self.client.pump()
 
-    def _put_queued_locked(self) -> None:
+    def _put_queued(self) -> None:
         if self._queued:
-            msgs, self._queued = self._queued, []
-            self.outbox.put_many(msgs)
+            with self._publish_lock:
+                msgs, self._queued = self._queued, []
+                self.outbox.put_many(msgs)
 
     def publish_value(self, comp: Component, value: Json, ts: float, error: str | None = None,
                       *, send: bool = True) -> None:
@@ -439,8 +441,6 @@ class Daemon:
             self.status_led.show(state)
 
     def _on_mqtt_state(self, state: str) -> None:
-        # A tick's readings wait to be put together only while connected (a kill loses at most the
-        # unacknowledged window); in an outage and with "reading" each is put at once.
         self._queue_ticks = state == "connected" and self.cfg.outbox.durability != "reading"
         self.outbox.set_online(state == "connected")
         self._update_led()

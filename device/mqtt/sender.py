@@ -37,6 +37,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
 
@@ -61,6 +62,8 @@ class OutboxSender:
         self._lock = threading.Lock()
         self._inflight: dict[int, Queued] = {}
         self._early_acks: dict[int, float] = {}
+        self._starved = False  # the sender thread waits for room: settle each PUBACK at once
+        self.before_round: Callable[[], None] | None = None  # Daemon: puts its queued readings
         self._acks: list[int] = []  # PUBACKed mids not settled yet (appended by the network thread)
         self._direct: dict[int, str] = {}  # mid -> topic of recent direct QoS>0 publishes
         self.room = threading.Event()
@@ -124,11 +127,15 @@ class OutboxSender:
                 with self._lock:
                     room = self.window - len(self._inflight)
                 if room <= 0:
+                    self._starved = True
                     self.room.wait(0.5)
+                    self._starved = False
                     self.room.clear()
                     continue
                 self._kick.clear()
                 with self._sending:
+                    if self.before_round is not None:
+                        self.before_round()  # what producers hold back joins the outbox first
                     sent = self._round(room)
                 if sent == 0:
                     self._kick.wait(2.0)  # a pump that could not send, a connect or stop() wakes it
@@ -215,8 +222,11 @@ class OutboxSender:
                 self._inflight[info.mid] = q
 
     def puback(self, mid: int) -> None:
-        """A successful PUBACK for `mid` (the network thread): settled after the read (`settle`)."""
+        """A successful PUBACK for `mid` (the network thread): settled after the read (`settle`),
+        or at once while the window is full (the sender thread waits for the room)."""
         self._acks.append(mid)
+        if self._starved:
+            self.settle()
 
     def settle(self) -> None:
         """Acknowledge the outbox rows of the PUBACKs noted so far, in one call (the network thread)."""
