@@ -61,6 +61,16 @@ class Distance(PolledComponent):
 
     def close(self) -> None:
         dev, self._dev = self._dev, None
+        # gpiozero 2.0's DistanceSensor.close() drops its trigger pin before it stops the
+        # sampling thread, which may then ping through None ("'NoneType' object has no
+        # attribute 'pin'" at shutdown): stop the sampling first.
+        sampler = getattr(dev, "_queue", None)
+        stop = getattr(sampler, "stop", None)
+        if stop is not None:
+            try:
+                stop()
+            except RuntimeError:  # never started
+                pass
         close_quietly(dev)
 
 

@@ -129,3 +129,37 @@ def test_poller_publishes_nothing_for_a_slot_without_a_sample() -> None:
         stop.set()
         group.join(2.0)
     assert seen[:2] == [(1.0, None), (2.0, None)]
+
+
+
+def test_distance_closes_without_its_sampler_pinging_a_closed_trigger(
+        rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    """gpiozero's DistanceSensor.close() drops its trigger before it stops its sampling
+    thread; a sample taken in between pinged through None (a traceback from the "(fill)"
+    thread at the demo's shutdown). Here the trigger's close lets the sampler run once more
+    (the race, made certain): it must have been stopped already."""
+    failures: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: failures.append(args.exc_value))
+    rig.sim.device("tank_level").set_distance(0.5)
+    dist = Distance(DistanceConfig(name="tank_level", echo=24, trigger=23, max_distance=2.0), rig.factory)
+    dist.open()
+    dev: Any = dist._dev
+    sampled = threading.Event()
+    read = dev._read
+
+    def counted_read() -> Any:
+        sampled.set()
+        return read()
+
+    dev._read = counted_read
+    eventually(sampled.is_set, what="a sample")
+    trigger_close = dev._trigger.close
+
+    def close_then_give_the_sampler_a_turn() -> None:
+        trigger_close()
+        sampled.clear()
+        sampled.wait(1.0)  # with the sampler still running, it samples within 0.1 s
+
+    dev._trigger.close = close_then_give_the_sampler_a_turn
+    dist.close()
+    assert failures == []
