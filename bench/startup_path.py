@@ -11,6 +11,7 @@ validates in-process, as `run` did then.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -35,7 +36,8 @@ def main() -> None:
                 keep_ssl_out(tls)
                 runner.warm_up()
 
-        cfg = runner.validated(path, overrides, resolve_state_dir(None), meanwhile)
+        cache = resolve_state_dir(None) if os.environ.get("STATE_DIRECTORY") else None  # as run does
+        cfg = runner.validated(path, overrides, cache, meanwhile)
     else:
         cfg = runner.load_config(path, overrides)  # the tree before the validating child
     keep_ssl_out(runner.uses_tls(cfg))
