@@ -175,22 +175,11 @@ class OutboxSender:
 
     def _send_live(self, batch: list[Queued]) -> None:
         """`send()` for readings put since the connection came up: each to its own topic."""
-        publish, lock, inflight, early = self._paho.publish, self._lock, self._inflight, self._early_acks
+        publish, sent = self._paho.publish, self._sent
         for q in batch:
             m = q.msg
             # Never call paho while holding self._lock (see the module docstring).
-            mid = publish(m.topic, m.payload, m.qos, m.retain).mid  # (positional: no keyword dict)
-            if m.qos == 0:
-                self.outbox.ack([q.id])
-                self.published += 1
-                continue
-            with lock:  # recorded before the next publish: its PUBACK rarely comes first
-                acked_at = early.pop(mid, None) if early else None
-                if acked_at is not None and time.monotonic() - acked_at < EARLY_ACK_TTL:
-                    self.outbox.ack([q.id])
-                    self.published += 1
-                else:
-                    inflight[mid] = q
+            sent(q, publish(m.topic, m.payload, m.qos, m.retain).mid)  # (positional: no keyword dict)
 
     def topic_for(self, q: Queued, boundary: int, newer_in_batch: bool = False) -> str:
         m = q.msg
@@ -208,18 +197,22 @@ class OutboxSender:
         topic = self.topic_for(q, boundary, newer_in_batch)
         retain = q.msg.retain and not Topics.is_backfill(topic)
         # Never call paho while holding self._lock (see the module docstring).
-        info = self._paho.publish(topic, q.msg.payload, qos=q.msg.qos, retain=retain)
+        self._sent(q, self._paho.publish(topic, q.msg.payload, qos=q.msg.qos, retain=retain).mid)
+
+    def _sent(self, q: Queued, mid: int) -> None:
+        """`q` is handed to paho as `mid`: acknowledged at once (QoS 0, or its PUBACK came
+        first), else in flight until its PUBACK."""
         if q.msg.qos == 0:
             self.outbox.ack([q.id])
             self.published += 1
             return
-        with self._lock:
-            acked_at = self._early_acks.pop(info.mid, None)
+        with self._lock:  # recorded before the next publish: its PUBACK rarely comes first
+            acked_at = self._early_acks.pop(mid, None) if self._early_acks else None
             if acked_at is not None and time.monotonic() - acked_at < EARLY_ACK_TTL:
                 self.outbox.ack([q.id])
                 self.published += 1
             else:
-                self._inflight[info.mid] = q
+                self._inflight[mid] = q
 
     def puback(self, mid: int) -> None:
         """A successful PUBACK for `mid` (the network thread): settled after the read (`settle`),
