@@ -15,6 +15,9 @@ from tests.mosquitto import Mosquitto, find_mosquitto
 from tests.mqttwait import Subscriber
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# Every daemon a test starts gets its own state directory (its config's state_dir, or a
+# STATE_DIRECTORY the test passes): never the one of the shell running the suite.
+os.environ.pop("STATE_DIRECTORY", None)
 
 
 @pytest.fixture(autouse=True)
